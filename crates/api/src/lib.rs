@@ -1,1 +1,19 @@
+//! gavel's HTTP API: configuration, the router and its layers, and the server loop.
 
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod keys;
+pub mod pagination;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod telemetry;
+pub mod views;
+
+pub use app::router;
+pub use config::Settings;
+pub use error::ApiError;
+pub use state::AppState;

@@ -1,1 +1,235 @@
+//! The Redis fast path.
+//!
+//! Redis holds, per english auction, the highest committed amount and the least
+//! amount the next bid needs. A bid below that cannot win, so it is turned away
+//! without touching PostgreSQL. The cached value is only ever raised, after a
+//! commit, so it never claims more than the database has: a missing, flushed or
+//! stale entry only lets more bids through to PostgreSQL, which decides alone.
+//! With Redis down every call here is skipped, and answers stay right.
 
+mod error;
+mod scripts;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
+use gavel_domain::Money;
+
+pub use error::CacheError;
+
+/// How long an auction's entry lives after its last raise.
+const ENTRY_TTL_SECS: u64 = 24 * 3600;
+
+/// What `/ready` reports for Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheHealth {
+    /// Redis answers.
+    Ok,
+    /// Redis is configured but not answering; the service works without it.
+    Degraded,
+    /// No `REDIS_URL` was given.
+    Disabled,
+}
+
+impl CacheHealth {
+    /// The word used in `/ready`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CacheHealth::Ok => "ok",
+            CacheHealth::Degraded => "degraded",
+            CacheHealth::Disabled => "disabled",
+        }
+    }
+}
+
+/// Handle to the cache; cheap to clone. Built disabled when there is no Redis.
+#[derive(Clone)]
+pub struct Cache {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    pool: Pool,
+    /// Key namespace, so several deployments (or test databases) can share one Redis.
+    prefix: String,
+    /// Upper bound on any one Redis call; a slow Redis must not slow bids down.
+    op_timeout: Duration,
+    /// Last known state; while false, calls are skipped until a probe succeeds.
+    healthy: AtomicBool,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("enabled", &self.inner.is_some())
+            .finish()
+    }
+}
+
+/// A hopeless bid: the cache knows the auction needs at least this much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLow {
+    /// Least amount the next bid needs, as far as the cache knows (never above the truth).
+    pub min_amount: Money,
+}
+
+impl Cache {
+    /// A cache that does nothing (no `REDIS_URL`).
+    pub fn disabled() -> Self {
+        Self { inner: None }
+    }
+
+    /// Builds the pool; no connection is made until first use.
+    pub fn new(url: &str, prefix: &str, op_timeout: Duration) -> Result<Self, CacheError> {
+        let mut cfg = Config::from_url(url);
+        cfg.pool = Some(PoolConfig {
+            max_size: 32,
+            timeouts: Timeouts {
+                wait: Some(op_timeout),
+                create: Some(op_timeout),
+                recycle: Some(op_timeout),
+            },
+            ..Default::default()
+        });
+        let pool = cfg
+            .create_pool(Some(Runtime::Tokio1))
+            .map_err(|e| CacheError::Config(e.to_string()))?;
+        Ok(Self {
+            inner: Some(Arc::new(Inner {
+                pool,
+                prefix: prefix.to_string(),
+                op_timeout,
+                // Assume the best: the first failed call or probe corrects it.
+                healthy: AtomicBool::new(true),
+            })),
+        })
+    }
+
+    /// Current health, as last observed.
+    pub fn health(&self) -> CacheHealth {
+        match &self.inner {
+            None => CacheHealth::Disabled,
+            Some(i) if i.healthy.load(Ordering::Relaxed) => CacheHealth::Ok,
+            Some(_) => CacheHealth::Degraded,
+        }
+    }
+
+    /// Pings Redis and records the outcome; the app calls this every second or so,
+    /// which is how a lost Redis is noticed to be back.
+    pub async fn probe(&self) -> CacheHealth {
+        if let Some(inner) = &self.inner {
+            let ok = inner
+                .run(|mut c| async move {
+                    redis::cmd("PING").query_async::<String>(&mut c).await
+                })
+                .await
+                .is_ok();
+            let was = inner.healthy.swap(ok, Ordering::Relaxed);
+            if was != ok {
+                if ok {
+                    tracing::info!("redis is reachable again");
+                } else {
+                    tracing::warn!("redis is unreachable; bids go to PostgreSQL alone");
+                }
+            }
+        }
+        self.health()
+    }
+
+    /// Asks whether a bid of `amount` on english auction `auction_id` is hopeless.
+    ///
+    /// `None` means "cannot tell" (no entry, Redis down, the auction may be over):
+    /// the bid must go to PostgreSQL.
+    pub async fn check_bid(&self, auction_id: i64, amount: Money, now_ms: i64) -> Option<TooLow> {
+        let inner = self.usable()?;
+        let key = inner.key(auction_id);
+        let probe = amount.to_sortable_key();
+        let found: Option<String> = inner
+            .run(|mut c| async move {
+                scripts::check()
+                    .key(key)
+                    .arg(probe)
+                    .arg(now_ms)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await
+            .ok()?;
+        let min_amount = Money::from_sortable_key(&found?)?;
+        Some(TooLow { min_amount })
+    }
+
+    /// Records a committed english bid: raises the entry only if `amount` is above it.
+    pub async fn record_highest(
+        &self,
+        auction_id: i64,
+        amount: Money,
+        next_min: Money,
+        ends_at_ms: i64,
+    ) {
+        let Some(inner) = self.usable() else { return };
+        let key = inner.key(auction_id);
+        let high = amount.to_sortable_key();
+        let next = next_min.to_sortable_key();
+        let _ = inner
+            .run(|mut c| async move {
+                scripts::raise()
+                    .key(key)
+                    .arg(high)
+                    .arg(next)
+                    .arg(ends_at_ms)
+                    .arg(ENTRY_TTL_SECS)
+                    .invoke_async::<i64>(&mut c)
+                    .await
+            })
+            .await;
+    }
+
+    /// Drops an auction's entry (when it is cancelled or settled).
+    pub async fn forget(&self, auction_id: i64) {
+        let Some(inner) = self.usable() else { return };
+        let key = inner.key(auction_id);
+        let _ = inner
+            .run(|mut c| async move { redis::cmd("DEL").arg(key).query_async::<i64>(&mut c).await })
+            .await;
+    }
+
+    fn usable(&self) -> Option<&Inner> {
+        let inner = self.inner.as_deref()?;
+        inner.healthy.load(Ordering::Relaxed).then_some(inner)
+    }
+}
+
+impl Inner {
+    fn key(&self, auction_id: i64) -> String {
+        format!("{}:auction:{auction_id}", self.prefix)
+    }
+
+    /// Runs one Redis operation within the time bound; any failure marks Redis unhealthy.
+    async fn run<T, F, Fut>(&self, op: F) -> Result<T, CacheError>
+    where
+        F: FnOnce(deadpool_redis::Connection) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        let attempt = async {
+            let conn = self
+                .pool
+                .get()
+                .await
+                .map_err(|e| CacheError::Unavailable(e.to_string()))?;
+            op(conn).await.map_err(CacheError::from)
+        };
+        let result = match tokio::time::timeout(self.op_timeout, attempt).await {
+            Ok(r) => r,
+            Err(_) => Err(CacheError::Timeout),
+        };
+        if let Err(e) = &result {
+            if self.healthy.swap(false, Ordering::Relaxed) {
+                tracing::warn!(error = %e, "redis call failed; bids go to PostgreSQL alone");
+            }
+        }
+        result
+    }
+}

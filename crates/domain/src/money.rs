@@ -79,6 +79,12 @@ impl Money {
         let units = (self.0 * Decimal::from(10_000)).trunc();
         format!("{:0>19}", units.to_string())
     }
+
+    /// Reads back [`Money::to_sortable_key`].
+    pub fn from_sortable_key(key: &str) -> Option<Money> {
+        let units: i128 = key.parse().ok()?;
+        Money::from_decimal(Decimal::from_i128_with_scale(units, 4)).ok()
+    }
 }
 
 /// Formats a decimal the way responses give amounts: at least two fractional digits.
@@ -315,5 +321,7 @@ mod tests {
         assert!(a < b && b < c);
         assert_eq!(a.len(), 19);
         assert_eq!(c.len(), 19);
+        let back = Money::from_sortable_key(&c).unwrap();
+        assert_eq!(back.to_string(), "99999999999999.9999");
     }
 }

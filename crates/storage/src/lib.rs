@@ -1,1 +1,100 @@
+//! PostgreSQL persistence for gavel. The database is the source of truth:
+//! every bid is decided here, under the auction's row lock.
 
+pub mod auctions;
+pub mod bidders;
+pub mod bids;
+pub mod error;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+pub use auctions::{AuctionRecord, StatusFilter};
+pub use bidders::{BidderRecord, NewBidder};
+pub use bids::{BidRecord, PlacedBid};
+pub use error::StorageError;
+
+/// The embedded migrations of `migrations/` at the workspace root.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Most connections held open.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before `database_unavailable`.
+    pub acquire_timeout: Duration,
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    pool: PgPool,
+    /// Set once migrations have been applied, so no query meets a missing table.
+    migrated: Arc<AtomicBool>,
+}
+
+impl Storage {
+    /// Builds a pool that connects on first use, so start-up never waits for PostgreSQL.
+    pub fn connect_lazy(options: PgConnectOptions, settings: &PoolSettings) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .min_connections(0)
+            .acquire_timeout(settings.acquire_timeout)
+            .test_before_acquire(false)
+            .connect_lazy_with(options);
+        Self::from_pool(pool)
+    }
+
+    /// Wraps an existing pool (tests); migrations are still to be run.
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self {
+            pool,
+            migrated: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies pending migrations; safe with several instances at once
+    /// (sqlx holds a PostgreSQL advisory lock while migrating).
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        MIGRATOR.run(&self.pool).await?;
+        self.migrated.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// True once migrations are applied by this process.
+    pub fn is_migrated(&self) -> bool {
+        self.migrated.load(Ordering::Acquire)
+    }
+
+    /// Answers whether PostgreSQL is reachable and migrated right now.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.ensure_ready()?;
+        sqlx::query_scalar!("SELECT 1 AS \"one!\"")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn ensure_ready(&self) -> Result<(), StorageError> {
+        if self.is_migrated() {
+            Ok(())
+        } else {
+            Err(StorageError::Unavailable)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The router and its layers.
+
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderName, Method};
+use axum::routing::{get, post};
+use axum::{BoxError, Router};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::CorsOrigins;
+use crate::error::ApiError;
+use crate::extract::MAX_BODY_BYTES;
+use crate::routes::{auctions, bidders, bids, health};
+use crate::state::AppState;
+
+/// The request-id header, taken from the client or made, and returned.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// HTTP-level options of the router.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Longest a request may run before `503 timeout`.
+    pub request_timeout: Duration,
+    /// CORS policy.
+    pub cors: CorsOrigins,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(10),
+            cors: CorsOrigins::None,
+        }
+    }
+}
+
+/// Builds the whole application: routes, then layers (outermost first): request id,
+/// trace, request-id propagation, CORS, compression, timeout, body limit.
+pub fn router(state: AppState, http: &HttpOptions) -> Router {
+    let routes = Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/api/bidders", post(bidders::create).get(bidders::list))
+        .route("/api/auctions", post(auctions::create).get(auctions::list))
+        .route("/api/auctions/{id}", get(auctions::get))
+        .route("/api/auctions/{id}/bids", get(bids::list))
+        .route("/api/bids", post(bids::place))
+        .route("/api/bids/{auction_id}", get(bids::list))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(cors_layer(&http.cors))
+        .layer(CompressionLayer::new())
+        .layer(HandleErrorLayer::new(timeout_error))
+        .timeout(http.request_timeout);
+
+    routes.layer(layers).with_state(state)
+}
+
+/// Every log line of a request carries its id, method and path (never the query or
+/// headers, which may hold secrets).
+fn request_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+    )
+}
+
+async fn timeout_error(err: BoxError) -> ApiError {
+    if err.is::<tower::timeout::error::Elapsed>() {
+        ApiError::Timeout
+    } else {
+        ApiError::Internal(err.to_string())
+    }
+}
+
+fn cors_layer(cors: &CorsOrigins) -> CorsLayer {
+    let base = || {
+        CorsLayer::new()
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("idempotency-key"),
+                REQUEST_ID,
+            ])
+            .expose_headers([header::LOCATION, REQUEST_ID, header::RETRY_AFTER])
+    };
+    match cors {
+        CorsOrigins::None => CorsLayer::new(),
+        CorsOrigins::Any => CorsLayer::permissive(),
+        CorsOrigins::List(origins) => base().allow_origin(AllowOrigin::list(
+            origins.iter().filter_map(|o| o.parse().ok()),
+        )),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

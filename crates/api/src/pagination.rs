@@ -1,0 +1,112 @@
+//! Cursor pagination: `?limit=1..=500` (default 50) and an opaque `?cursor=`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// Default page size.
+pub const DEFAULT_LIMIT: i64 = 50;
+/// Largest page size.
+pub const MAX_LIMIT: i64 = 500;
+
+/// A checked page request.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// Items wanted.
+    pub limit: i64,
+    /// Only items with ids below this one.
+    pub before_id: Option<i64>,
+}
+
+impl Page {
+    /// Checks `limit` and decodes `cursor`.
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, ApiError> {
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::field(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        let before_id = match cursor.filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+                ApiError::field("cursor", "is not a cursor returned by this API")
+            })?),
+        };
+        Ok(Page { limit, before_id })
+    }
+
+    /// How many rows to fetch: one more than asked, to know whether a next page exists.
+    pub fn fetch_limit(&self) -> i64 {
+        self.limit + 1
+    }
+}
+
+fn decode_cursor(c: &str) -> Option<i64> {
+    let raw = URL_SAFE_NO_PAD.decode(c).ok()?;
+    let text = std::str::from_utf8(&raw).ok()?;
+    let id: i64 = text.strip_prefix("v1:")?.parse().ok()?;
+    (id > 0).then_some(id)
+}
+
+fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("v1:{id}"))
+}
+
+/// A page of a list, as the contract shapes it.
+#[derive(Debug, Serialize)]
+pub struct Paged<T> {
+    /// This page.
+    pub items: Vec<T>,
+    /// Cursor of the next page, `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Paged<T> {
+    /// Builds a page from `limit + 1` fetched rows (newest first) and their ids.
+    pub fn from_rows<R>(
+        page: Page,
+        mut rows: Vec<R>,
+        id: impl Fn(&R) -> i64,
+        view: impl FnMut(R) -> T,
+    ) -> Self {
+        let more = rows.len() as i64 > page.limit;
+        rows.truncate(page.limit as usize);
+        let next_cursor = if more {
+            rows.last().map(|r| encode_cursor(id(r)))
+        } else {
+            None
+        };
+        Paged {
+            items: rows.into_iter().map(view).collect(),
+            next_cursor,
+        }
+    }
+}
+
+/// The query string of every list route.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    /// Page size.
+    pub limit: Option<i64>,
+    /// Opaque cursor.
+    pub cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trip_and_garbage() {
+        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
+        assert_eq!(decode_cursor("nope"), None);
+        assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("v1:-3")), None);
+        assert!(Page::parse(Some(0), None).is_err());
+        assert!(Page::parse(Some(501), None).is_err());
+        assert_eq!(Page::parse(None, None).unwrap().limit, 50);
+    }
+}

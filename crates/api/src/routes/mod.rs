@@ -1,0 +1,6 @@
+//! Route handlers: parse, call storage or cache, map to views. Nothing else.
+
+pub mod auctions;
+pub mod bidders;
+pub mod bids;
+pub mod health;
