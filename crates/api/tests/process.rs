@@ -1,0 +1,266 @@
+//! The `gavel` binary as ops run it: settings, sub-commands, graceful shutdown.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::ADMIN_TOKEN;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+fn gavel() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gavel"));
+    c.env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env_remove("GAVEL_ADMIN_TOKEN")
+        .env_remove("PORT")
+        .env("GAVEL_LOG_FORMAT", "json");
+    c
+}
+
+/// A URL for the test's own database (local trust authentication).
+fn database_url(pool: &PgPool) -> String {
+    let o = pool.connect_options();
+    format!(
+        "postgres://{}@{}:{}/{}",
+        o.get_username(),
+        o.get_host(),
+        o.get_port(),
+        o.get_database().unwrap_or("postgres")
+    )
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn one_line_error(out: &std::process::Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success());
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn missing_database_url_stops_start_up_with_one_line() {
+    let out = gavel()
+        .env("GAVEL_ADMIN_TOKEN", ADMIN_TOKEN)
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("DATABASE_URL"));
+}
+
+#[test]
+fn short_admin_token_stops_start_up_with_one_line() {
+    let out = gavel()
+        .env("DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/db")
+        .env("GAVEL_ADMIN_TOKEN", "too-short")
+        .output()
+        .unwrap();
+    let err = one_line_error(&out);
+    assert!(err.contains("GAVEL_ADMIN_TOKEN"), "{err}");
+    assert!(!err.contains("hunter2"));
+}
+
+#[test]
+fn bad_port_stops_start_up_with_one_line() {
+    let out = gavel()
+        .env("DATABASE_URL", "postgres://u@127.0.0.1/db")
+        .env("GAVEL_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("PORT", "eighty")
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).to_lowercase().contains("port"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn migrate_and_bidder_create_commands(pool: PgPool) {
+    let url = database_url(&pool);
+    let out = gavel().arg("migrate").env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = gavel()
+        .args(["bidder", "create", "--name", "Seat 9", "--webhook-url", "https://dsp.example/w"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["api_key"].as_str().unwrap().starts_with("gvl_"));
+    assert!(v["webhook_secret"].as_str().unwrap().starts_with("whsec_"));
+    let name: String = sqlx::query_scalar("SELECT name FROM bidders WHERE id = $1")
+        .bind(v["id"].as_i64().unwrap())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "Seat 9");
+    let out = gavel()
+        .args(["bidder", "create", "--name", " "])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("--name"));
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_server(pool: &PgPool, grace_secs: u64) -> Server {
+    let port = free_port();
+    let child = gavel()
+        .env("DATABASE_URL", database_url(pool))
+        .env("GAVEL_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("GAVEL_BIND", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("GAVEL_SHUTDOWN_GRACE_SECS", grace_secs.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = client.get(format!("{url}/ready")).send().await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Server { child, url }
+}
+
+fn sigterm(child: &Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+async fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "gavel did not exit in time");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sets up a bidder and an auction; returns the key and the auction id.
+async fn bidder_and_auction(url: &str) -> (String, i64) {
+    let c = reqwest::Client::new();
+    let b: Value = c
+        .post(format!("{url}/api/bidders"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"name": "b"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let a: Value = c
+        .post(format!("{url}/api/auctions"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"title": "t",
+            "ends_at": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (b["api_key"].as_str().unwrap().to_string(), a["id"].as_i64().unwrap())
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn sigterm_finishes_the_bid_in_flight_then_exits_zero(pool: PgPool) {
+    let mut server = start_server(&pool, 20).await;
+    let (key, id) = bidder_and_auction(&server.url).await;
+    // Hold the auction's lock so the bid is still in flight when the signal lands.
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let url = server.url.clone();
+    let in_flight = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(format!("{url}/api/bids"))
+            .bearer_auth(key)
+            .json(&json!({"auction_id": id, "amount": "3"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sigterm(&server.child);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // New connections are no longer accepted.
+    let refused = reqwest::Client::new()
+        .get(format!("{}/health", server.url))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(refused.is_err(), "a new request was served after SIGTERM");
+    tx.commit().await.unwrap();
+    assert_eq!(in_flight.await.unwrap(), reqwest::StatusCode::CREATED);
+    let status = wait_exit(&mut server.child, Duration::from_secs(10)).await;
+    assert!(status.success(), "exit status {status}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM bids WHERE auction_id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn shutdown_is_bounded_by_the_grace_period(pool: PgPool) {
+    let mut server = start_server(&pool, 1).await;
+    let (key, id) = bidder_and_auction(&server.url).await;
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let url = server.url.clone();
+    let stuck = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(format!("{url}/api/bids"))
+            .bearer_auth(key)
+            .json(&json!({"auction_id": id, "amount": "3"}))
+            .send()
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    sigterm(&server.child);
+    let status = wait_exit(&mut server.child, Duration::from_secs(8)).await;
+    assert!(status.success(), "exit status {status}");
+    assert!(started.elapsed() < Duration::from_secs(6));
+    // The bid that never got its lock was not answered 201.
+    if let Ok(Ok(Ok(r))) = tokio::time::timeout(Duration::from_secs(2), stuck).await {
+        assert_ne!(r.status(), reqwest::StatusCode::CREATED);
+    }
+    tx.rollback().await.unwrap();
+}
