@@ -83,25 +83,55 @@ pub struct Options {
     #[arg(long, env = "GAVEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json, global = true)]
     pub log_format: LogFormat,
     /// Longest a request may run before `503 timeout`.
-    #[arg(long, env = "GAVEL_REQUEST_TIMEOUT_MS", default_value_t = 10_000, global = true)]
+    #[arg(
+        long,
+        env = "GAVEL_REQUEST_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
     pub request_timeout_ms: u64,
     /// Comma-separated allowed CORS origins, or `*`; none when empty.
     #[arg(long, env = "GAVEL_CORS_ORIGINS", default_value = "", global = true)]
     pub cors_origins: String,
     /// Longest wait for in-flight requests after SIGTERM/SIGINT.
-    #[arg(long, env = "GAVEL_SHUTDOWN_GRACE_SECS", default_value_t = 25, global = true)]
+    #[arg(
+        long,
+        env = "GAVEL_SHUTDOWN_GRACE_SECS",
+        default_value_t = 25,
+        global = true
+    )]
     pub shutdown_grace_secs: u64,
     /// Most PostgreSQL connections.
-    #[arg(long, env = "GAVEL_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
+    #[arg(
+        long,
+        env = "GAVEL_DB_MAX_CONNECTIONS",
+        default_value_t = 20,
+        global = true
+    )]
     pub db_max_connections: u32,
     /// Longest wait for a PostgreSQL connection before `503 database_unavailable`.
-    #[arg(long, env = "GAVEL_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3_000, global = true)]
+    #[arg(
+        long,
+        env = "GAVEL_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 3_000,
+        global = true
+    )]
     pub db_acquire_timeout_ms: u64,
     /// Longest any one Redis call may take before it is skipped.
-    #[arg(long, env = "GAVEL_REDIS_TIMEOUT_MS", default_value_t = 100, global = true)]
+    #[arg(
+        long,
+        env = "GAVEL_REDIS_TIMEOUT_MS",
+        default_value_t = 100,
+        global = true
+    )]
     pub redis_timeout_ms: u64,
     /// Prefix of every Redis key (lets deployments share a Redis).
-    #[arg(long, env = "GAVEL_REDIS_PREFIX", default_value = "gavel", global = true)]
+    #[arg(
+        long,
+        env = "GAVEL_REDIS_PREFIX",
+        default_value = "gavel",
+        global = true
+    )]
     pub redis_prefix: String,
 }
 
@@ -168,7 +198,9 @@ impl Options {
             .database_url
             .as_deref()
             .filter(|u| !u.trim().is_empty())
-            .ok_or_else(|| ConfigError("DATABASE_URL is required (postgres://user@host/db)".into()))?;
+            .ok_or_else(|| {
+                ConfigError("DATABASE_URL is required (postgres://user@host/db)".into())
+            })?;
         // The driver's message may quote the URL, password included: say only what it is.
         PgConnectOptions::from_str(url)
             .map_err(|_| ConfigError("DATABASE_URL is not a valid postgres:// URL".into()))
@@ -186,20 +218,30 @@ impl Options {
         let redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
         if let Some(u) = &redis_url {
             if !(u.starts_with("redis://") || u.starts_with("rediss://")) {
-                return Err(ConfigError("REDIS_URL must start with redis:// or rediss://".into()));
+                return Err(ConfigError(
+                    "REDIS_URL must start with redis:// or rediss://".into(),
+                ));
             }
         }
         if self.request_timeout_ms == 0 {
-            return Err(ConfigError("GAVEL_REQUEST_TIMEOUT_MS must be greater than 0".into()));
+            return Err(ConfigError(
+                "GAVEL_REQUEST_TIMEOUT_MS must be greater than 0".into(),
+            ));
         }
         if self.db_max_connections == 0 {
-            return Err(ConfigError("GAVEL_DB_MAX_CONNECTIONS must be greater than 0".into()));
+            return Err(ConfigError(
+                "GAVEL_DB_MAX_CONNECTIONS must be greater than 0".into(),
+            ));
         }
         if self.db_acquire_timeout_ms == 0 {
-            return Err(ConfigError("GAVEL_DB_ACQUIRE_TIMEOUT_MS must be greater than 0".into()));
+            return Err(ConfigError(
+                "GAVEL_DB_ACQUIRE_TIMEOUT_MS must be greater than 0".into(),
+            ));
         }
         if self.redis_timeout_ms == 0 {
-            return Err(ConfigError("GAVEL_REDIS_TIMEOUT_MS must be greater than 0".into()));
+            return Err(ConfigError(
+                "GAVEL_REDIS_TIMEOUT_MS must be greater than 0".into(),
+            ));
         }
         Ok(Settings {
             database,
@@ -228,9 +270,8 @@ fn parse_cors(raw: &str) -> Result<CorsOrigins, ConfigError> {
     }
     let mut origins = Vec::new();
     for o in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        let parsed = url::Url::parse(o).map_err(|_| {
-            ConfigError(format!("GAVEL_CORS_ORIGINS has an invalid origin: {o}"))
-        })?;
+        let parsed = url::Url::parse(o)
+            .map_err(|_| ConfigError(format!("GAVEL_CORS_ORIGINS has an invalid origin: {o}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err(ConfigError(format!(
                 "GAVEL_CORS_ORIGINS has an invalid origin: {o}"

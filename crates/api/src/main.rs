@@ -29,7 +29,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("gavel: cannot start the async runtime: {e}");
@@ -82,8 +85,8 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
                 ),
                 other => ConfigError(other.to_string()),
             })?;
-            let json = serde_json::to_string_pretty(&created)
-                .map_err(|e| ConfigError(e.to_string()))?;
+            let json =
+                serde_json::to_string_pretty(&created).map_err(|e| ConfigError(e.to_string()))?;
             println!("{json}");
             eprintln!("gavel: store api_key and webhook_secret now; they are not shown again");
             Ok(())

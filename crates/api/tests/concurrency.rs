@@ -129,7 +129,9 @@ async fn colliding_bids(pool: PgPool, mode: RedisMode) {
     assert_eq!(highest, accepted.iter().map(|a| a.1).max());
     assert_eq!(count, accepted.len() as i64);
     // And the API agrees.
-    let r = apps[1].get(&format!("/api/auctions/{id}"), Some(&keys[0])).await;
+    let r = apps[1]
+        .get(&format!("/api/auctions/{id}"), Some(&keys[0]))
+        .await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["bid_count"], accepted.len() as i64);
     assert_eq!(dec(&v["highest_bid"]["amount"]), highest.unwrap());
@@ -158,7 +160,10 @@ async fn hopeless_bids_are_turned_away_without_postgres(pool: PgPool) {
     let (_, key) = app.create_bidder("b").await;
     let a = app.create_auction(json!({"min_increment": "1"})).await;
     let id = a["id"].as_i64().unwrap();
-    assert_eq!(app.bid(&key, id, json!("10")).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.bid(&key, id, json!("10")).await.status(),
+        StatusCode::CREATED
+    );
 
     let mut tx = pool.begin().await.unwrap();
     sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
@@ -184,7 +189,10 @@ async fn a_flushed_cache_never_refuses_a_good_bid(pool: PgPool) {
     let (_, key) = app.create_bidder("b").await;
     let a = app.create_auction(json!({})).await;
     let id = a["id"].as_i64().unwrap();
-    assert_eq!(app.bid(&key, id, json!("5")).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.bid(&key, id, json!("5")).await.status(),
+        StatusCode::CREATED
+    );
     let client = redis::Client::open(common::redis_url()).unwrap();
     let mut con = client.get_multiplexed_async_connection().await.unwrap();
     let _: () = redis::cmd("DEL")
@@ -193,6 +201,12 @@ async fn a_flushed_cache_never_refuses_a_good_bid(pool: PgPool) {
         .await
         .unwrap();
     let (s, v) = common::status_json(app.bid(&key, id, json!("4")).await).await;
-    assert_eq!((s, v["min_amount"].as_str()), (StatusCode::CONFLICT, Some("5.01")));
-    assert_eq!(app.bid(&key, id, json!("5.01")).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        (s, v["min_amount"].as_str()),
+        (StatusCode::CONFLICT, Some("5.01"))
+    );
+    assert_eq!(
+        app.bid(&key, id, json!("5.01")).await.status(),
+        StatusCode::CREATED
+    );
 }

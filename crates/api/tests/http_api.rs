@@ -43,7 +43,11 @@ async fn ready_reports_redis_disabled_and_degraded(pool: PgPool) {
     let mut seen = Value::Null;
     for _ in 0..30 {
         let (s, v) = status_json(dead.get("/ready", None).await).await;
-        assert_eq!(s, StatusCode::OK, "Redis down must not make the service unready");
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "Redis down must not make the service unready"
+        );
         seen = v["dependencies"]["redis"].clone();
         if seen == "degraded" {
             break;
@@ -70,15 +74,26 @@ async fn auth_is_enforced(pool: PgPool) {
         assert_eq!(v["code"], "unauthorized");
     }
     // a bidder may not do admin work
-    let (s, v) = status_json(app.post("/api/bidders", Some(&key), &json!({"name": "x"})).await).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    let (s, v) = status_json(
+        app.post("/api/bidders", Some(&key), &json!({"name": "x"}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
     let (s, _) = status_json(app.get("/api/bidders", Some(&key)).await).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = status_json(app.post("/api/auctions", Some(&key), &json!({})).await).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // the admin may not bid
     let a = app.create_auction(json!({})).await;
-    let (s, _) = status_json(app.bid(ADMIN_TOKEN, a["id"].as_i64().unwrap(), json!("5")).await).await;
+    let (s, _) = status_json(
+        app.bid(ADMIN_TOKEN, a["id"].as_i64().unwrap(), json!("5"))
+            .await,
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // any key reads auctions
     let (s, _) = status_json(app.get("/api/auctions", Some(&key)).await).await;
@@ -145,7 +160,13 @@ async fn auctions_create_get_and_validate(pool: PgPool) {
                     "starts_at": "2026-11-22T10:00:00Z", "ends_at": "2026-11-22T10:05:00Z"}),
         )
         .await;
-    let location = r.headers().get("location").unwrap().to_str().unwrap().to_string();
+    let location = r
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let (s, a) = status_json(r).await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(location, format!("/api/auctions/{}", a["id"]));
@@ -164,7 +185,10 @@ async fn auctions_create_get_and_validate(pool: PgPool) {
     assert_eq!(got["id"], a["id"]);
 
     let (s, v) = status_json(app.get("/api/auctions/999999", Some(&key)).await).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("auction_not_found")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("auction_not_found"))
+    );
     let (s, _) = status_json(app.get("/api/auctions/abc", Some(&key)).await).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
@@ -263,7 +287,10 @@ async fn english_bids_follow_reserve_and_increment(pool: PgPool) {
     let id = a["id"].as_i64().unwrap();
 
     let (s, v) = status_json(app.bid(&k1, id, json!("0.99")).await).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("bid_too_low")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("bid_too_low"))
+    );
     assert_eq!(v["min_amount"], "1.00");
 
     let (s, first) = status_json(app.bid(&k1, id, json!("1.00")).await).await;
@@ -283,7 +310,10 @@ async fn english_bids_follow_reserve_and_increment(pool: PgPool) {
     assert_eq!(auction["highest_bid"]["amount"], "1.05");
     assert_eq!(auction["highest_bid"]["bid_id"], second["id"]);
 
-    for path in [format!("/api/auctions/{id}/bids"), format!("/api/bids/{id}")] {
+    for path in [
+        format!("/api/auctions/{id}/bids"),
+        format!("/api/bids/{id}"),
+    ] {
         let (s, list) = status_json(app.get(&path, Some(&k1)).await).await;
         assert_eq!(s, StatusCode::OK);
         let items = list["items"].as_array().unwrap();
@@ -293,7 +323,10 @@ async fn english_bids_follow_reserve_and_increment(pool: PgPool) {
         assert_eq!(items[1]["is_winning"], false);
     }
     let (s, v) = status_json(app.get("/api/auctions/424242/bids", Some(&k1)).await).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("auction_not_found")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("auction_not_found"))
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -305,19 +338,35 @@ async fn bids_outside_open_and_on_missing_auctions(pool: PgPool) {
     let scheduled = app
         .create_auction(json!({"starts_at": later, "ends_at": later_end}))
         .await;
-    let (s, v) = status_json(app.bid(&key, scheduled["id"].as_i64().unwrap(), json!("5")).await).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("auction_not_open")));
+    let (s, v) = status_json(
+        app.bid(&key, scheduled["id"].as_i64().unwrap(), json!("5"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("auction_not_open"))
+    );
     assert_eq!(v["auction_status"], "scheduled");
 
     let ended = app
-        .create_auction(json!({"starts_at": "2026-01-01T00:00:00Z", "ends_at": "2026-01-01T00:05:00Z"}))
+        .create_auction(
+            json!({"starts_at": "2026-01-01T00:00:00Z", "ends_at": "2026-01-01T00:05:00Z"}),
+        )
         .await;
-    let (s, v) = status_json(app.bid(&key, ended["id"].as_i64().unwrap(), json!("5")).await).await;
+    let (s, v) = status_json(
+        app.bid(&key, ended["id"].as_i64().unwrap(), json!("5"))
+            .await,
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(v["auction_status"], "closing");
 
     let (s, v) = status_json(app.bid(&key, 987654, json!("5")).await).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("auction_not_found")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("auction_not_found"))
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -349,7 +398,9 @@ async fn bid_amounts_are_validated_exactly(pool: PgPool) {
         .post(format!("{}/api/bids", app.url))
         .bearer_auth(&key)
         .header("content-type", "application/json")
-        .body(format!(r#"{{"auction_id": {id}, "amount": 12345678901234.5678}}"#))
+        .body(format!(
+            r#"{{"auction_id": {id}, "amount": 12345678901234.5678}}"#
+        ))
         .send()
         .await
         .unwrap();
@@ -379,7 +430,10 @@ async fn a_bid_is_the_keys_bidder(pool: PgPool) {
         .await,
     )
     .await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
     let (s, v) = status_json(
         app.post(
             "/api/bids",
@@ -409,29 +463,75 @@ async fn body_errors_have_their_codes(pool: PgPool) {
         r.send()
     };
     let (s, v) = status_json(send(None, b"{}".to_vec()).await.unwrap()).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_media_type")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("unsupported_media_type")
+        )
+    );
     let (s, _) = status_json(send(Some("text/plain"), b"{}".to_vec()).await.unwrap()).await;
     assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let (s, v) = status_json(send(Some("application/json"), b"{\"auction_id\": 1,".to_vec()).await.unwrap()).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_json")));
-    let (s, v) = status_json(send(Some("application/json"), b"[]".to_vec()).await.unwrap()).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")));
-    let (s, v) = status_json(send(Some("application/json"), b"{\"amount\": \"1\"}".to_vec()).await.unwrap()).await;
+    let (s, v) = status_json(
+        send(Some("application/json"), b"{\"auction_id\": 1,".to_vec())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed_json"))
+    );
+    let (s, v) = status_json(
+        send(Some("application/json"), b"[]".to_vec())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
+    );
+    let (s, v) = status_json(
+        send(Some("application/json"), b"{\"amount\": \"1\"}".to_vec())
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["errors"][0]["field"], "auction_id");
     let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(70 * 1024));
-    let (s, v) = status_json(send(Some("application/json"), big.into_bytes()).await.unwrap()).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
+    let (s, v) = status_json(
+        send(Some("application/json"), big.into_bytes())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn unknown_routes_and_methods_are_problems(pool: PgPool) {
     let app = spawn_app(pool).await;
     let (s, v) = status_json(app.get("/nope", None).await).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
-    let r = app.client.delete(format!("{}/api/bids", app.url)).send().await.unwrap();
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let r = app
+        .client
+        .delete(format!("{}/api/bids", app.url))
+        .send()
+        .await
+        .unwrap();
     let (s, v) = status_json(r).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -454,7 +554,8 @@ async fn request_ids_are_taken_or_made(pool: PgPool) {
 async fn responses_are_compressed_when_asked(pool: PgPool) {
     let app = spawn_app(pool).await;
     for i in 0..20 {
-        app.create_auction(json!({"title": format!("auction number {i}")})).await;
+        app.create_auction(json!({"title": format!("auction number {i}")}))
+            .await;
     }
     let r = app
         .client
@@ -483,7 +584,10 @@ async fn cors_allows_only_listed_origins(pool: PgPool) {
     .await;
     let preflight = |origin: &'static str| {
         app.client
-            .request(reqwest::Method::OPTIONS, format!("{}/api/auctions", app.url))
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/auctions", app.url),
+            )
             .header("origin", origin)
             .header("access-control-request-method", "GET")
             .header("access-control-request-headers", "authorization")
@@ -543,7 +647,10 @@ async fn slow_requests_time_out_as_problems(pool: PgPool) {
         .unwrap();
     let started = std::time::Instant::now();
     let (s, v) = status_json(app.bid(&key, id, json!("5")).await).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("timeout")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("timeout"))
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     tx.rollback().await.unwrap();
     // Nothing was stored for the timed-out bid.
@@ -557,10 +664,18 @@ async fn internal_errors_leak_nothing(pool: PgPool) {
     let (_, key) = app.create_bidder("b").await;
     let a = app.create_auction(json!({})).await;
     // Fault injection: the bids table vanishes under the running service.
-    sqlx::query("DROP TABLE bids CASCADE").execute(&pool).await.unwrap();
-    let r = app.get(&format!("/api/auctions/{}/bids", a["id"]), Some(&key)).await;
+    sqlx::query("DROP TABLE bids CASCADE")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let r = app
+        .get(&format!("/api/auctions/{}/bids", a["id"]), Some(&key))
+        .await;
     let (s, v) = status_json(r).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("internal")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some("internal"))
+    );
     let text = v.to_string().to_lowercase();
     for leak in ["relation", "bids", "sql", "postgres", "does not exist"] {
         assert!(!text.contains(leak), "{leak} leaked: {text}");

@@ -33,13 +33,21 @@ fn database_url(pool: &PgPool) -> String {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn one_line_error(out: &std::process::Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!out.status.success());
-    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected: {err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
     err
 }
@@ -79,14 +87,33 @@ fn bad_port_stops_start_up_with_one_line() {
 #[sqlx::test(migrations = false)]
 async fn migrate_and_bidder_create_commands(pool: PgPool) {
     let url = database_url(&pool);
-    let out = gavel().arg("migrate").env("DATABASE_URL", &url).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = gavel()
-        .args(["bidder", "create", "--name", "Seat 9", "--webhook-url", "https://dsp.example/w"])
+        .arg("migrate")
         .env("DATABASE_URL", &url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = gavel()
+        .args([
+            "bidder",
+            "create",
+            "--name",
+            "Seat 9",
+            "--webhook-url",
+            "https://dsp.example/w",
+        ])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["api_key"].as_str().unwrap().starts_with("gvl_"));
     assert!(v["webhook_secret"].as_str().unwrap().starts_with("whsec_"));
@@ -186,7 +213,10 @@ async fn bidder_and_auction(url: &str) -> (String, i64) {
         .json()
         .await
         .unwrap();
-    (b["api_key"].as_str().unwrap().to_string(), a["id"].as_i64().unwrap())
+    (
+        b["api_key"].as_str().unwrap().to_string(),
+        a["id"].as_i64().unwrap(),
+    )
 }
 
 #[sqlx::test(migrations = "../../migrations")]

@@ -121,9 +121,7 @@ impl Cache {
     pub async fn probe(&self) -> CacheHealth {
         if let Some(inner) = &self.inner {
             let ok = inner
-                .run(|mut c| async move {
-                    redis::cmd("PING").query_async::<String>(&mut c).await
-                })
+                .run(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
                 .await
                 .is_ok();
             let was = inner.healthy.swap(ok, Ordering::Relaxed);

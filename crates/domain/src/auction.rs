@@ -316,7 +316,13 @@ mod tests {
         let f = fields(bad.validate(t("2026-11-22T09:00:00Z")).unwrap_err());
         assert_eq!(
             f,
-            ["title", "currency", "min_increment", "extend_secs", "ends_at"]
+            [
+                "title",
+                "currency",
+                "min_increment",
+                "extend_secs",
+                "ends_at"
+            ]
         );
     }
 
@@ -378,12 +384,27 @@ mod tests {
             closed: false,
             highest: None,
         };
-        assert_eq!(s.status(t("2026-11-22T09:59:59Z")), AuctionStatus::Scheduled);
+        assert_eq!(
+            s.status(t("2026-11-22T09:59:59Z")),
+            AuctionStatus::Scheduled
+        );
         assert_eq!(s.status(t("2026-11-22T10:00:00Z")), AuctionStatus::Open);
         assert_eq!(s.status(t("2026-11-22T10:05:00Z")), AuctionStatus::Closing);
-        let closed = AuctionState { closed: true, ..s.clone() };
-        assert_eq!(closed.status(t("2026-11-22T10:05:00Z")), AuctionStatus::Closed);
-        let cancelled = AuctionState { cancelled: true, ..s };
-        assert_eq!(cancelled.status(t("2026-11-22T10:01:00Z")), AuctionStatus::Cancelled);
+        let closed = AuctionState {
+            closed: true,
+            ..s.clone()
+        };
+        assert_eq!(
+            closed.status(t("2026-11-22T10:05:00Z")),
+            AuctionStatus::Closed
+        );
+        let cancelled = AuctionState {
+            cancelled: true,
+            ..s
+        };
+        assert_eq!(
+            cancelled.status(t("2026-11-22T10:01:00Z")),
+            AuctionStatus::Cancelled
+        );
     }
 }

@@ -128,7 +128,11 @@ mod tests {
                 min_amount: m("1.00").as_decimal()
             })
         );
-        assert!(decide(&a, "2026-11-22T10:01:00Z", "1.00").unwrap().becomes_highest);
+        assert!(
+            decide(&a, "2026-11-22T10:01:00Z", "1.00")
+                .unwrap()
+                .becomes_highest
+        );
     }
 
     #[test]
@@ -204,6 +208,10 @@ mod tests {
         );
         assert_eq!(again, Err(BidRejection::AlreadyBid));
         // a tie does not displace the earlier highest
-        assert!(!decide(&a, "2026-11-22T10:01:00Z", "9").unwrap().becomes_highest);
+        assert!(
+            !decide(&a, "2026-11-22T10:01:00Z", "9")
+                .unwrap()
+                .becomes_highest
+        );
     }
 }

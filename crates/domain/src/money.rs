@@ -141,7 +141,9 @@ fn parse_decimal_text(s: &str) -> Result<Decimal, MoneyError> {
         None => (mantissa, ""),
     };
     let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if (int_part.is_empty() && frac_part.is_empty()) || !all_digits(int_part) || !all_digits(frac_part)
+    if (int_part.is_empty() && frac_part.is_empty())
+        || !all_digits(int_part)
+        || !all_digits(frac_part)
     {
         return Err(bad());
     }
@@ -252,14 +254,28 @@ mod tests {
             "99999999999999.9999"
         );
         assert!(parse("100000000000000").is_err());
-        assert!(parse("000000000000001.5").is_ok(), "leading zeros are not digits");
+        assert!(
+            parse("000000000000001.5").is_ok(),
+            "leading zeros are not digits"
+        );
     }
 
     #[test]
     fn nan_infinity_and_junk_are_refused() {
         for s in [
-            "NaN", "nan", "Infinity", "-Infinity", "inf", "", ".", "1.2.3", "1,5", " 1", "0x10",
-            "1e", "--1",
+            "NaN",
+            "nan",
+            "Infinity",
+            "-Infinity",
+            "inf",
+            "",
+            ".",
+            "1.2.3",
+            "1,5",
+            " 1",
+            "0x10",
+            "1e",
+            "--1",
         ] {
             assert!(parse(s).is_err(), "{s:?} should be refused");
         }

@@ -25,8 +25,11 @@ pub struct Settlement {
 
 /// Settles an auction from all its accepted bids (any order).
 pub fn settle(kind: AuctionKind, reserve: Money, bids: &[SettlementBid]) -> Settlement {
-    let mut eligible: Vec<SettlementBid> =
-        bids.iter().copied().filter(|b| b.amount >= reserve).collect();
+    let mut eligible: Vec<SettlementBid> = bids
+        .iter()
+        .copied()
+        .filter(|b| b.amount >= reserve)
+        .collect();
     // Highest first; among equals the earliest.
     eligible.sort_by(|a, b| b.amount.cmp(&a.amount).then(a.bid_id.cmp(&b.bid_id)));
     let Some(winner) = eligible.first().copied() else {

@@ -73,7 +73,9 @@ impl AuctionRecord {
             ends_at: self.ends_at,
             cancelled: self.cancelled_at.is_some(),
             closed: self.closed_at.is_some(),
-            highest: self.highest_amount.and_then(|d| Money::from_decimal(d).ok()),
+            highest: self
+                .highest_amount
+                .and_then(|d| Money::from_decimal(d).ok()),
         }
     }
 

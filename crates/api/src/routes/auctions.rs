@@ -53,9 +53,12 @@ pub async fn list(
     let rows = storage
         .list_auctions(q.status, page.fetch_limit(), page.before_id)
         .await?;
-    Ok(Json(Paged::from_rows(page, rows, |a| a.id, |a| {
-        AuctionView::for_caller(a, caller)
-    })))
+    Ok(Json(Paged::from_rows(
+        page,
+        rows,
+        |a| a.id,
+        |a| AuctionView::for_caller(a, caller),
+    )))
 }
 
 /// `GET /api/auctions/{id}` (any key).

@@ -84,7 +84,10 @@ pub async fn create(
     _: Admin,
     JsonBody(input): JsonBody<CreateBidder>,
 ) -> Result<(StatusCode, Json<CreatedBidderView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(create_bidder(&storage, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(create_bidder(&storage, input).await?),
+    ))
 }
 
 /// `GET /api/bidders` (admin).
@@ -97,5 +100,10 @@ pub async fn list(
     let rows = storage
         .list_bidders(page.fetch_limit(), page.before_id)
         .await?;
-    Ok(Json(Paged::from_rows(page, rows, |b| b.id, BidderView::from)))
+    Ok(Json(Paged::from_rows(
+        page,
+        rows,
+        |b| b.id,
+        BidderView::from,
+    )))
 }

@@ -40,7 +40,11 @@ pub async fn place(
         return Err(ApiError::AuctionNotFound);
     }
     let now_ms = chrono::Utc::now().timestamp_millis();
-    if let Some(too_low) = state.cache.check_bid(body.auction_id, body.amount, now_ms).await {
+    if let Some(too_low) = state
+        .cache
+        .check_bid(body.auction_id, body.amount, now_ms)
+        .await
+    {
         return Err(ApiError::BidTooLow {
             min_amount: too_low.min_amount.as_decimal(),
         });
@@ -63,7 +67,10 @@ pub async fn place(
         }
     }
     let is_winning = (placed.kind == AuctionKind::English).then_some(true);
-    Ok((StatusCode::CREATED, Json(BidView::new(placed.bid, is_winning))))
+    Ok((
+        StatusCode::CREATED,
+        Json(BidView::new(placed.bid, is_winning)),
+    ))
 }
 
 /// `GET /api/auctions/{id}/bids` and `GET /api/bids/{auction_id}` (any key), newest first.
@@ -77,7 +84,9 @@ pub async fn list(
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
     let auction = state.storage.get_auction(auction_id).await?;
     let only_bidder = match caller {
-        Caller::Bidder(id) if auction.kind().is_sealed() && auction.status() != AuctionStatus::Closed => {
+        Caller::Bidder(id)
+            if auction.kind().is_sealed() && auction.status() != AuctionStatus::Closed =>
+        {
             Some(id)
         }
         _ => None,
@@ -86,7 +95,10 @@ pub async fn list(
         .storage
         .list_bids(auction_id, only_bidder, page.fetch_limit(), page.before_id)
         .await?;
-    Ok(Json(Paged::from_rows(page, rows, |b| b.id, |b| {
-        BidView::in_auction(b, &auction)
-    })))
+    Ok(Json(Paged::from_rows(
+        page,
+        rows,
+        |b| b.id,
+        |b| BidView::in_auction(b, &auction),
+    )))
 }

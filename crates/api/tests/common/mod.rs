@@ -21,7 +21,8 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdefghij";
 
 /// Where Redis is for tests (the project's scripts always provide one).
 pub fn redis_url() -> String {
-    std::env::var("REDIS_URL").expect("REDIS_URL must be set: run the tests through scripts/test.sh")
+    std::env::var("REDIS_URL")
+        .expect("REDIS_URL must be set: run the tests through scripts/test.sh")
 }
 
 /// A Redis URL nobody listens on.
@@ -153,7 +154,10 @@ impl TestApp {
             .await;
         assert_eq!(r.status(), StatusCode::CREATED);
         let v: Value = r.json().await.unwrap();
-        (v["id"].as_i64().unwrap(), v["api_key"].as_str().unwrap().to_string())
+        (
+            v["id"].as_i64().unwrap(),
+            v["api_key"].as_str().unwrap().to_string(),
+        )
     }
 
     /// Creates an auction from `body` merged over an open english default; returns it.
