@@ -201,6 +201,11 @@ impl Options {
             .ok_or_else(|| {
                 ConfigError("DATABASE_URL is required (postgres://user@host/db)".into())
             })?;
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError(
+                "DATABASE_URL must start with postgres:// or postgresql://".into(),
+            ));
+        }
         // The driver's message may quote the URL, password included: say only what it is.
         PgConnectOptions::from_str(url)
             .map_err(|_| ConfigError("DATABASE_URL is not a valid postgres:// URL".into()))

@@ -147,7 +147,12 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_malformed() {
-        for body in [&b"{"[..], b"", b"not json", br#"{"a":1} x"#] {
+        for body in [
+            &b"{"[..],
+            b"",
+            b"not json",
+            br#"{"auction_id": 1, "amount": "1"} x"#,
+        ] {
             assert!(
                 matches!(parse_json::<B>(body), Err(ApiError::MalformedJson(_))),
                 "{body:?}"
