@@ -17,6 +17,7 @@ use tracing::Level;
 use crate::config::CorsOrigins;
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
+use crate::metrics;
 use crate::routes::{auctions, bidders, bids, health};
 use crate::state::AppState;
 
@@ -30,6 +31,8 @@ pub struct HttpOptions {
     pub request_timeout: Duration,
     /// CORS policy.
     pub cors: CorsOrigins,
+    /// Most `/api` requests in flight before `503 overloaded`.
+    pub max_inflight: usize,
 }
 
 impl Default for HttpOptions {
@@ -37,6 +40,7 @@ impl Default for HttpOptions {
         Self {
             request_timeout: Duration::from_secs(10),
             cors: CorsOrigins::None,
+            max_inflight: 1024,
         }
     }
 }
@@ -44,18 +48,28 @@ impl Default for HttpOptions {
 /// Builds the whole application: routes, then layers (outermost first): request id,
 /// trace, request-id propagation, CORS, compression, timeout, body limit.
 pub fn router(state: AppState, http: &HttpOptions) -> Router {
-    let routes = Router::new()
-        .route("/health", get(health::health))
-        .route("/ready", get(health::ready))
+    // Load shedding covers the API only: /health, /ready and /metrics always answer.
+    let shed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(overloaded))
+        .load_shed()
+        .concurrency_limit(http.max_inflight.max(1));
+    let api = Router::new()
         .route("/api/bidders", post(bidders::create).get(bidders::list))
         .route("/api/auctions", post(auctions::create).get(auctions::list))
         .route("/api/auctions/{id}", get(auctions::get))
         .route("/api/auctions/{id}/bids", get(bids::list))
         .route("/api/bids", post(bids::place))
         .route("/api/bids/{auction_id}", get(bids::list))
+        .layer(shed);
+    let routes = Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/metrics", get(metrics::render))
+        .merge(api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .route_layer(axum::middleware::from_fn(metrics::track));
 
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -116,6 +130,10 @@ fn cors_layer(cors: &CorsOrigins) -> CorsLayer {
             origins.iter().filter_map(|o| o.parse().ok()),
         )),
     }
+}
+
+async fn overloaded(_: BoxError) -> ApiError {
+    ApiError::Overloaded
 }
 
 async fn not_found() -> ApiError {

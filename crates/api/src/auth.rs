@@ -27,6 +27,19 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = identify(parts, state).await?;
+        if let Caller::Bidder(id) = caller {
+            state
+                .check_rate(id)
+                .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        }
+        Ok(caller)
+    }
+}
+
+/// Who the bearer token belongs to.
+async fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)

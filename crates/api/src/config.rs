@@ -125,6 +125,28 @@ pub struct Options {
         global = true
     )]
     pub redis_timeout_ms: u64,
+    /// Requests a second allowed per bidder key on each instance; 0 turns the limit off.
+    #[arg(long, env = "GAVEL_RATE_LIMIT", default_value_t = 1000, global = true)]
+    pub rate_limit: u32,
+    /// Burst allowed over the rate limit; default a tenth of the rate (at least 1).
+    #[arg(long, env = "GAVEL_RATE_BURST", global = true)]
+    pub rate_burst: Option<u32>,
+    /// Most API requests in flight on this instance before `503 overloaded`.
+    #[arg(
+        long,
+        env = "GAVEL_MAX_INFLIGHT",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub max_inflight: usize,
+    /// Bearer token required by `/metrics`; open when unset.
+    #[arg(
+        long,
+        env = "GAVEL_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
     /// Prefix of every Redis key (lets deployments share a Redis).
     #[arg(
         long,
@@ -173,6 +195,14 @@ pub struct Settings {
     pub redis_timeout: Duration,
     /// Redis key prefix.
     pub redis_prefix: String,
+    /// Per-bidder requests a second (0: off).
+    pub rate_limit: u32,
+    /// Burst over the rate.
+    pub rate_burst: u32,
+    /// In-flight cap.
+    pub max_inflight: usize,
+    /// `/metrics` bearer token.
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -248,6 +278,12 @@ impl Options {
                 "GAVEL_REDIS_TIMEOUT_MS must be greater than 0".into(),
             ));
         }
+        if self.max_inflight == 0 {
+            return Err(ConfigError(
+                "GAVEL_MAX_INFLIGHT must be greater than 0".into(),
+            ));
+        }
+        let metrics_token = self.metrics_token.clone().filter(|t| !t.is_empty());
         Ok(Settings {
             database,
             redis_url,
@@ -261,6 +297,10 @@ impl Options {
             db_acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
             redis_timeout: Duration::from_millis(self.redis_timeout_ms),
             redis_prefix: self.redis_prefix.clone(),
+            rate_limit: self.rate_limit,
+            rate_burst: self.rate_burst.unwrap_or((self.rate_limit / 10).max(1)),
+            max_inflight: self.max_inflight,
+            metrics_token,
         })
     }
 }

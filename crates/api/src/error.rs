@@ -49,6 +49,18 @@ pub enum ApiError {
     /// Sealed auctions take one bid per bidder.
     #[error("this bidder already bid on this sealed auction")]
     AlreadyBid,
+    /// Same idempotency key, different request.
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
+    /// Too many requests from one key.
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until a request will be allowed.
+        retry_after_secs: u64,
+    },
+    /// Too many requests in flight on this instance.
+    #[error("the server is at capacity; retry shortly")]
+    Overloaded,
     /// The request ran past the configured timeout.
     #[error("the request took too long")]
     Timeout,
@@ -74,7 +86,9 @@ impl ApiError {
             AuctionNotFound | NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AuctionNotOpen(_) | BidTooLow { .. } | AlreadyBid => StatusCode::CONFLICT,
-            Timeout | DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Overloaded | Timeout | DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +109,9 @@ impl ApiError {
             AuctionNotOpen(_) => "auction_not_open",
             BidTooLow { .. } => "bid_too_low",
             AlreadyBid => "already_bid",
+            IdempotencyKeyReused => "idempotency_key_reused",
+            RateLimited { .. } => "rate_limited",
+            Overloaded => "overloaded",
             Timeout => "timeout",
             DatabaseUnavailable => "database_unavailable",
             Internal(_) => "internal",
@@ -116,6 +133,9 @@ impl ApiError {
             AuctionNotOpen(_) => "Auction not open",
             BidTooLow { .. } => "Bid too low",
             AlreadyBid => "Already bid",
+            IdempotencyKeyReused => "Idempotency key reused",
+            RateLimited { .. } => "Rate limited",
+            Overloaded => "Overloaded",
             Timeout => "Timeout",
             DatabaseUnavailable => "Database unavailable",
             Internal(_) => "Internal error",
@@ -145,26 +165,47 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!(error = %detail, "internal error");
-        }
+impl ApiError {
+    /// The problem document.
+    pub fn problem_body(&self) -> Value {
         let mut body = Map::new();
         body.insert("type".into(), json!("about:blank"));
         body.insert("title".into(), json!(self.title()));
-        body.insert("status".into(), json!(status.as_u16()));
+        body.insert("status".into(), json!(self.status().as_u16()));
         body.insert("code".into(), json!(self.code()));
         body.insert("detail".into(), json!(self.to_string()));
         body.extend(self.extra());
-        let mut resp = (status, Value::Object(body).to_string()).into_response();
+        Value::Object(body)
+    }
+}
+
+/// A JSON response with the right content type for its status.
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    let ct = if status.is_client_error() || status.is_server_error() {
+        "application/problem+json"
+    } else {
+        "application/json"
+    };
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    resp
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(error = %detail, "internal error");
+        }
+        let mut resp = json_response(self.status(), &self.problem_body());
         let headers = resp.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
         match self {
+            ApiError::RateLimited { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            ApiError::Overloaded => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }

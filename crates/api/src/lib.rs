@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod metrics;
 pub mod pagination;
 pub mod routes;
 pub mod server;

@@ -103,6 +103,7 @@ async fn serve(options: Options) -> Result<(), ConfigError> {
     let http = HttpOptions {
         request_timeout: settings.request_timeout,
         cors: settings.cors.clone(),
+        max_inflight: settings.max_inflight,
     };
     server::serve(
         listener,

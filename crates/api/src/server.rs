@@ -15,6 +15,8 @@ use crate::state::AppState;
 
 /// How often Redis is probed, and migrations retried while PostgreSQL is away.
 const BACKGROUND_TICK: Duration = Duration::from_secs(1);
+/// How often old idempotency keys are pruned and in-memory limits tidied.
+const HOUSEKEEPING_TICK: Duration = Duration::from_secs(600);
 
 /// Builds the state from settings: nothing connects yet.
 pub fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
@@ -30,7 +32,9 @@ pub fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         Some(url) => Cache::new(url, &settings.redis_prefix, settings.redis_timeout)
             .map_err(|_| ConfigError("REDIS_URL is not a valid redis:// URL".into()))?,
     };
-    Ok(AppState::new(storage, cache, &settings.admin_token))
+    Ok(AppState::new(storage, cache, &settings.admin_token)
+        .with_rate_limit(settings.rate_limit, settings.rate_burst)
+        .with_metrics_token(settings.metrics_token.as_deref()))
 }
 
 /// Starts the background work every instance runs: migrations (retried until
@@ -59,6 +63,22 @@ pub fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) {
             }
         }
     });
+    let housekeeping = state.clone();
+    let mut stop_h = stop.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(HOUSEKEEPING_TICK) => {}
+                _ = stop_h.changed() => return,
+            }
+            housekeeping.housekeeping();
+            match housekeeping.storage.prune_idempotency_keys().await {
+                Ok(n) if n > 0 => tracing::info!(pruned = n, "old idempotency keys pruned"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not prune idempotency keys"),
+            }
+        }
+    });
     let cache = state.cache.clone();
     let mut stop_c = stop;
     tokio::spawn(async move {
@@ -81,6 +101,7 @@ pub async fn serve(
     grace: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let _ = crate::metrics::handle();
     let (stop_tx, stop_rx) = watch::channel(false);
     spawn_background(&state, stop_rx.clone());
     let storage = state.storage.clone();

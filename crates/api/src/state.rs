@@ -1,7 +1,11 @@
 //! Shared state handed to every handler.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use gavel_cache::Cache;
 use gavel_storage::Storage;
@@ -24,6 +28,10 @@ pub struct AppState {
     /// database round trip. Keys cannot be revoked yet, so entries never go stale; only
     /// keys found in the database are remembered, so junk tokens cannot fill it.
     pub key_memo: Arc<RwLock<HashMap<[u8; 32], i64>>>,
+    /// Per-bidder request budget (per instance); `None` when `GAVEL_RATE_LIMIT` is 0.
+    pub rate_limiter: Option<Arc<DefaultKeyedRateLimiter<i64>>>,
+    /// `GAVEL_METRICS_TOKEN`, hashed; `/metrics` is open when `None`.
+    pub metrics_token_hash: Option<[u8; 32]>,
 }
 
 impl AppState {
@@ -34,6 +42,44 @@ impl AppState {
             cache,
             admin_token_hash: hash_token(admin_token),
             key_memo: Arc::new(RwLock::new(HashMap::new())),
+            rate_limiter: None,
+            metrics_token_hash: None,
+        }
+    }
+
+    /// Limits each bidder to `per_second` requests with bursts of `burst`; 0 turns it off.
+    pub fn with_rate_limit(mut self, per_second: u32, burst: u32) -> Self {
+        self.rate_limiter = NonZeroU32::new(per_second).map(|rate| {
+            let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+            Arc::new(RateLimiter::keyed(
+                Quota::per_second(rate).allow_burst(burst),
+            ))
+        });
+        self
+    }
+
+    /// Requires `token` as the bearer of `/metrics`.
+    pub fn with_metrics_token(mut self, token: Option<&str>) -> Self {
+        self.metrics_token_hash = token.map(hash_token);
+        self
+    }
+
+    /// Spends one request of `bidder_id`'s budget, or says how many seconds to wait.
+    pub fn check_rate(&self, bidder_id: i64) -> Result<(), u64> {
+        let Some(limiter) = &self.rate_limiter else {
+            return Ok(());
+        };
+        limiter.check_key(&bidder_id).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        })
+    }
+
+    /// Periodic clean-up of in-memory state.
+    pub fn housekeeping(&self) {
+        if let Some(l) = &self.rate_limiter {
+            l.retain_recent();
+            l.shrink_to_fit();
         }
     }
 

@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use gavel_domain::{decide_bid, AuctionKind, BidContext, DomainError, Money};
 use rust_decimal::Decimal;
 
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use crate::idempotency::{IdempotencyKey, Idempotent, StoredResponse};
 use crate::{AuctionRecord, Storage, StorageError};
 
 /// A stored bid.
@@ -55,6 +58,96 @@ impl Storage {
     ) -> Result<PlacedBid, StorageError> {
         self.ensure_ready()?;
         let mut tx = self.pool.begin().await?;
+        let placed = decide_and_record(&mut tx, auction_id, bidder_id, amount).await?;
+        tx.commit().await?;
+        Ok(placed)
+    }
+
+    /// [`Storage::place_bid`] under an idempotency key.
+    ///
+    /// The key row is inserted first in the same transaction: a concurrent repeat waits on
+    /// its unique index until this transaction ends, then finds the stored answer. `render`
+    /// turns the outcome into the answer to store; `None` (for transient failures) stores
+    /// nothing, so a retry may succeed.
+    pub async fn place_bid_idempotent(
+        &self,
+        auction_id: i64,
+        bidder_id: i64,
+        amount: Money,
+        key: IdempotencyKey<'_>,
+        render: impl FnOnce(&Result<PlacedBid, StorageError>) -> Option<StoredResponse>,
+    ) -> Result<Idempotent<Result<PlacedBid, StorageError>>, StorageError> {
+        self.ensure_ready()?;
+        let mut tx: Transaction<'_, Postgres> = self.pool.begin().await?;
+        // A placeholder answer, replaced below before commit; never visible to others.
+        let claimed = sqlx::query_scalar!(
+            r#"INSERT INTO idempotency_keys (bidder_id, key, request_hash, status, response)
+               VALUES ($1, $2, $3, 0, 'null')
+               ON CONFLICT (bidder_id, key) DO NOTHING
+               RETURNING 1 AS "one!""#,
+            bidder_id,
+            key.key,
+            key.request_hash,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        if !claimed {
+            let stored = sqlx::query!(
+                r#"SELECT request_hash, status, response AS "response!: serde_json::Value"
+                   FROM idempotency_keys WHERE bidder_id = $1 AND key = $2"#,
+                bidder_id,
+                key.key,
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.rollback().await?;
+            return match stored {
+                // Pruned between the two statements: vanishingly rare; let the client retry.
+                None => Err(StorageError::Unavailable),
+                Some(s) if s.request_hash != key.request_hash => Ok(Idempotent::KeyReused),
+                Some(s) => Ok(Idempotent::Replay(StoredResponse {
+                    status: s.status as u16,
+                    body: s.response,
+                })),
+            };
+        }
+        let outcome = decide_and_record(&mut tx, auction_id, bidder_id, amount).await;
+        if matches!(
+            outcome,
+            Err(StorageError::Unavailable | StorageError::Internal(_))
+        ) {
+            tx.rollback().await.ok();
+            return Ok(Idempotent::Fresh(outcome));
+        }
+        match render(&outcome) {
+            Some(answer) => {
+                sqlx::query!(
+                    "UPDATE idempotency_keys SET status = $3, response = $4
+                     WHERE bidder_id = $1 AND key = $2",
+                    bidder_id,
+                    key.key,
+                    answer.status as i16,
+                    answer.body,
+                )
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+            None => tx.rollback().await?,
+        }
+        Ok(Idempotent::Fresh(outcome))
+    }
+}
+
+/// The decision itself, inside the caller's transaction.
+async fn decide_and_record(
+    tx: &mut PgConnection,
+    auction_id: i64,
+    bidder_id: i64,
+    amount: Money,
+) -> Result<PlacedBid, StorageError> {
+    {
         // clock_timestamp(), not now(): the time after the lock was granted, not when the
         // transaction began waiting for it.
         let locked = sqlx::query_as!(
@@ -114,7 +207,6 @@ impl Storage {
         )
         .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(PlacedBid {
             bid: BidRecord {
                 id: row.bid_id,
@@ -131,7 +223,9 @@ impl Storage {
             bid_count: row.bid_count,
         })
     }
+}
 
+impl Storage {
     /// Bids of an auction newest first; only `only_bidder`'s when given.
     pub async fn list_bids(
         &self,

@@ -5,6 +5,7 @@ pub mod auctions;
 pub mod bidders;
 pub mod bids;
 pub mod error;
+pub mod idempotency;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -17,6 +18,7 @@ pub use auctions::{AuctionRecord, StatusFilter};
 pub use bidders::{BidderRecord, NewBidder};
 pub use bids::{BidRecord, PlacedBid};
 pub use error::StorageError;
+pub use idempotency::{IdempotencyKey, Idempotent, StoredResponse};
 
 /// The embedded migrations of `migrations/` at the workspace root.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
