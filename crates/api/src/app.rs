@@ -7,6 +7,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, Method};
 use axum::routing::{get, post};
 use axum::{BoxError, Router};
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -52,7 +53,8 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
     let shed = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(overloaded))
         .load_shed()
-        .concurrency_limit(http.max_inflight.max(1));
+        // Global: axum layers each route separately, and the cap is for the instance.
+        .layer(GlobalConcurrencyLimitLayer::new(http.max_inflight.max(1)));
     let api = Router::new()
         .route("/api/bidders", post(bidders::create).get(bidders::list))
         .route("/api/auctions", post(auctions::create).get(auctions::list))

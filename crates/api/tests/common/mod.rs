@@ -39,6 +39,10 @@ pub struct Options {
     pub http: HttpOptions,
     /// Shutdown grace.
     pub grace: Duration,
+    /// Per-bidder rate limit and burst (0: off).
+    pub rate: (u32, u32),
+    /// `/metrics` bearer.
+    pub metrics_token: Option<String>,
 }
 
 static PREFIX_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -60,6 +64,8 @@ impl Default for Options {
             redis_prefix: unique_prefix(),
             http: HttpOptions::default(),
             grace: Duration::from_secs(5),
+            rate: (0, 0),
+            metrics_token: None,
         }
     }
 }
@@ -93,7 +99,9 @@ pub async fn spawn_app_with(pool: PgPool, opts: Options) -> TestApp {
         Some(url) => Cache::new(url, &opts.redis_prefix, Duration::from_millis(200)).unwrap(),
         None => Cache::disabled(),
     };
-    let state = AppState::new(storage, cache, ADMIN_TOKEN);
+    let state = AppState::new(storage, cache, ADMIN_TOKEN)
+        .with_rate_limit(opts.rate.0, opts.rate.1)
+        .with_metrics_token(opts.metrics_token.as_deref());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
