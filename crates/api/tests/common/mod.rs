@@ -93,7 +93,12 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
 
 /// Starts an app on `pool`'s database.
 pub async fn spawn_app_with(pool: PgPool, opts: Options) -> TestApp {
-    let storage = Storage::from_pool(pool.clone());
+    spawn_app_on(Storage::from_pool(pool), opts).await
+}
+
+/// Starts an app on the given storage (e.g. a lazily connecting pool).
+pub async fn spawn_app_on(storage: Storage, opts: Options) -> TestApp {
+    let pool = storage.pool().clone();
     storage.migrate().await.expect("migrations");
     let cache = match &opts.redis_url {
         Some(url) => Cache::new(url, &opts.redis_prefix, Duration::from_millis(200)).unwrap(),
@@ -212,4 +217,232 @@ pub async fn status_json(r: Response) -> (StatusCode, Value) {
         assert_eq!(v["status"].as_u64(), Some(status.as_u16() as u64), "{v}");
     }
     (status, v)
+}
+
+/// A free TCP port on 127.0.0.1 (free now; good enough for tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A PostgreSQL server of the test's own, which the test may stop and start again.
+pub struct PrivatePostgres {
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    runas: Option<String>,
+    /// Its port.
+    pub port: u16,
+}
+
+impl PrivatePostgres {
+    /// initdb into a fresh directory and start the server.
+    pub fn start() -> Self {
+        let bin = std::env::var("GAVEL_TEST_PG_BIN")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+                    .ok()?
+                    .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+                    .filter(|p| p.join("pg_ctl").exists())
+                    .collect();
+                dirs.sort();
+                dirs.pop()
+            })
+            .expect("PostgreSQL binaries not found: run the tests through scripts/test.sh");
+        let is_root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        let runas = std::env::var("GAVEL_TEST_PG_RUNAS")
+            .ok()
+            .filter(|r| !r.is_empty())
+            .or_else(|| is_root.then(|| "postgres".to_string()));
+        let dir = std::env::temp_dir().join(unique_prefix());
+        std::fs::create_dir_all(&dir).unwrap();
+        let pg = PrivatePostgres {
+            dir,
+            bin,
+            runas,
+            port: free_port(),
+        };
+        if let Some(user) = &pg.runas {
+            let ok = std::process::Command::new("chown")
+                .args(["-R", user])
+                .arg(&pg.dir)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        let data = pg.dir.join("data");
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        );
+        pg.start_server();
+        pg
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let exe = self.bin.join(program);
+        let mut cmd = match &self.runas {
+            Some(user) => {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(&exe);
+                c
+            }
+            None => std::process::Command::new(&exe),
+        };
+        let out = cmd.args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{program} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Starts (or restarts) the server on its port.
+    pub fn start_server(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        let data = self.dir.join("data");
+        let log = self.dir.join("log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-l",
+                log.to_str().unwrap(),
+                "-o",
+                &opts,
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ],
+        );
+    }
+
+    /// Stops the server (fast: open connections are cut).
+    pub fn stop_server(&self) {
+        let data = self.dir.join("data");
+        self.run(
+            "pg_ctl",
+            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
+        );
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let exe = self.bin.join("pg_ctl");
+        let mut cmd = match &self.runas {
+            Some(user) => {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(&exe);
+                c
+            }
+            None => std::process::Command::new(&exe),
+        };
+        let _ = cmd
+            .args([
+                "-D",
+                data.to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A Redis server of the test's own, which the test may kill and start again.
+pub struct PrivateRedis {
+    child: Option<std::process::Child>,
+    /// Its port.
+    pub port: u16,
+}
+
+impl PrivateRedis {
+    /// Starts one on a free port.
+    pub async fn start() -> Self {
+        let mut r = PrivateRedis {
+            child: None,
+            port: free_port(),
+        };
+        r.start_server().await;
+        r
+    }
+
+    /// Starts (or restarts) the server on its port and waits until it answers.
+    pub async fn start_server(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server not found: run the tests through scripts/test.sh");
+        self.child = Some(child);
+        let client = redis::Client::open(self.url()).unwrap();
+        for _ in 0..100 {
+            if let Ok(mut c) = client.get_multiplexed_async_connection().await {
+                if redis::cmd("PING")
+                    .query_async::<String>(&mut c)
+                    .await
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("private redis did not start");
+    }
+
+    /// Kills the server.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
