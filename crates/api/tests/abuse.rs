@@ -288,12 +288,7 @@ async fn saturation_past_max_inflight_is_shed_at_once(pool: PgPool) {
     let (_, key) = app.create_bidder("b").await;
     let a = app.create_auction(json!({})).await;
     let id = a["id"].as_i64().unwrap();
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let tx = common::lock_auction(&pool, id).await;
     let mut stuck = Vec::new();
     for i in 0..2 {
         let app = app.clone();

@@ -165,12 +165,7 @@ async fn hopeless_bids_are_turned_away_without_postgres(pool: PgPool) {
         StatusCode::CREATED
     );
 
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let tx = common::lock_auction(&pool, id).await;
     let r = tokio::time::timeout(Duration::from_secs(2), app.bid(&key, id, json!("10.50")))
         .await
         .expect("a hopeless bid must not wait for PostgreSQL");

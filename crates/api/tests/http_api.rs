@@ -639,12 +639,7 @@ async fn slow_requests_time_out_as_problems(pool: PgPool) {
     let a = app.create_auction(json!({})).await;
     let id = a["id"].as_i64().unwrap();
     // Hold the auction's row lock so the bid cannot finish in time.
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT id FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let tx = common::lock_auction(&pool, id).await;
     let started = std::time::Instant::now();
     let (s, v) = status_json(app.bid(&key, id, json!("5")).await).await;
     assert_eq!(

@@ -233,12 +233,7 @@ async fn sigterm_finishes_the_bid_in_flight_then_exits_zero(pool: PgPool) {
     let mut server = start_server(&pool, 20).await;
     let (key, id) = bidder_and_auction(&server.url).await;
     // Hold the auction's lock so the bid is still in flight when the signal lands.
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let tx = common::lock_auction(&pool, id).await;
     let url = server.url.clone();
     let in_flight = tokio::spawn(async move {
         reqwest::Client::new()
@@ -276,12 +271,7 @@ async fn sigterm_finishes_the_bid_in_flight_then_exits_zero(pool: PgPool) {
 async fn shutdown_is_bounded_by_the_grace_period(pool: PgPool) {
     let mut server = start_server(&pool, 1).await;
     let (key, id) = bidder_and_auction(&server.url).await;
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let tx = common::lock_auction(&pool, id).await;
     let url = server.url.clone();
     let stuck = tokio::spawn(async move {
         reqwest::Client::new()

@@ -219,6 +219,18 @@ pub async fn status_json(r: Response) -> (StatusCode, Value) {
     (status, v)
 }
 
+/// Holds auction `id`'s row lock until the returned transaction ends, so that any bid
+/// reaching PostgreSQL waits: the way tests keep a request in flight.
+pub async fn lock_auction(pool: &PgPool, id: i64) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
 /// A free TCP port on 127.0.0.1 (free now; good enough for tests).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -299,17 +311,21 @@ impl PrivatePostgres {
         pg
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// A PostgreSQL program, run as the server's owner (PostgreSQL refuses root).
+    fn command(&self, program: &str) -> std::process::Command {
         let exe = self.bin.join(program);
-        let mut cmd = match &self.runas {
+        match &self.runas {
             Some(user) => {
                 let mut c = std::process::Command::new("runuser");
                 c.args(["-u", user, "--"]).arg(&exe);
                 c
             }
             None => std::process::Command::new(&exe),
-        };
-        let out = cmd.args(args).output().unwrap();
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self.command(program).args(args).output().unwrap();
         assert!(
             out.status.success(),
             "{program} failed: {}",
@@ -361,16 +377,8 @@ impl PrivatePostgres {
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
         let data = self.dir.join("data");
-        let exe = self.bin.join("pg_ctl");
-        let mut cmd = match &self.runas {
-            Some(user) => {
-                let mut c = std::process::Command::new("runuser");
-                c.args(["-u", user, "--"]).arg(&exe);
-                c
-            }
-            None => std::process::Command::new(&exe),
-        };
-        let _ = cmd
+        let _ = self
+            .command("pg_ctl")
             .args([
                 "-D",
                 data.to_str().unwrap(),
