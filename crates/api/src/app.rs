@@ -59,6 +59,7 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
         .route("/api/bidders", post(bidders::create).get(bidders::list))
         .route("/api/auctions", post(auctions::create).get(auctions::list))
         .route("/api/auctions/{id}", get(auctions::get))
+        .route("/api/auctions/{id}/cancel", post(auctions::cancel))
         .route("/api/auctions/{id}/bids", get(bids::list))
         .route("/api/bids", post(bids::place))
         .route("/api/bids/{auction_id}", get(bids::list))

@@ -46,6 +46,9 @@ pub enum ApiError {
         /// Least amount that would be accepted.
         min_amount: Decimal,
     },
+    /// The auction's status forbids the operation.
+    #[error("the auction is {}", .0.as_str())]
+    InvalidState(AuctionStatus),
     /// Sealed auctions take one bid per bidder.
     #[error("this bidder already bid on this sealed auction")]
     AlreadyBid,
@@ -85,7 +88,9 @@ impl ApiError {
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AuctionNotFound | NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AuctionNotOpen(_) | BidTooLow { .. } | AlreadyBid => StatusCode::CONFLICT,
+            AuctionNotOpen(_) | BidTooLow { .. } | AlreadyBid | InvalidState(_) => {
+                StatusCode::CONFLICT
+            }
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Overloaded | Timeout | DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -109,6 +114,7 @@ impl ApiError {
             AuctionNotOpen(_) => "auction_not_open",
             BidTooLow { .. } => "bid_too_low",
             AlreadyBid => "already_bid",
+            InvalidState(_) => "invalid_state",
             IdempotencyKeyReused => "idempotency_key_reused",
             RateLimited { .. } => "rate_limited",
             Overloaded => "overloaded",
@@ -133,6 +139,7 @@ impl ApiError {
             AuctionNotOpen(_) => "Auction not open",
             BidTooLow { .. } => "Bid too low",
             AlreadyBid => "Already bid",
+            InvalidState(_) => "Invalid state",
             IdempotencyKeyReused => "Idempotency key reused",
             RateLimited { .. } => "Rate limited",
             Overloaded => "Overloaded",
@@ -153,7 +160,7 @@ impl ApiError {
             ApiError::Validation(errors) => {
                 m.insert("errors".into(), json!(errors));
             }
-            ApiError::AuctionNotOpen(s) => {
+            ApiError::AuctionNotOpen(s) | ApiError::InvalidState(s) => {
                 m.insert("auction_status".into(), json!(s.as_str()));
             }
             ApiError::BidTooLow { min_amount } => {
@@ -222,6 +229,7 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Validation(v) => ApiError::Validation(v),
+            DomainError::InvalidState(s) => ApiError::InvalidState(s),
             DomainError::BidRejected(BidRejection::NotOpen(s)) => ApiError::AuctionNotOpen(s),
             DomainError::BidRejected(BidRejection::TooLow { min_amount }) => {
                 ApiError::BidTooLow { min_amount }

@@ -676,3 +676,70 @@ async fn internal_errors_leak_nothing(pool: PgPool) {
         assert!(!text.contains(leak), "{leak} leaked: {text}");
     }
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn admins_cancel_scheduled_or_open_auctions_only(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let (_, key) = app.create_bidder("b").await;
+    let open = app.create_auction(json!({})).await;
+    let id = open["id"].as_i64().unwrap();
+    assert_eq!(
+        app.bid(&key, id, json!("5")).await.status(),
+        StatusCode::CREATED
+    );
+
+    let path = format!("/api/auctions/{id}/cancel");
+    let (s, v) = status_json(app.post(&path, Some(&key), &json!({})).await).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+
+    let (s, v) = status_json(app.post(&path, Some(ADMIN_TOKEN), &json!({})).await).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "cancelled");
+    // No bid gets in after the cancel, not even one the cache would have let through.
+    let (s, v) = status_json(app.bid(&key, id, json!("50")).await).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("auction_not_open"))
+    );
+    assert_eq!(v["auction_status"], "cancelled");
+    // Cancelling again, or cancelling an ended auction, is invalid_state.
+    let (s, v) = status_json(app.post(&path, Some(ADMIN_TOKEN), &json!({})).await).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_state"))
+    );
+    assert_eq!(v["auction_status"], "cancelled");
+    let ended = app
+        .create_auction(
+            json!({"starts_at": "2026-01-01T00:00:00Z", "ends_at": "2026-01-01T00:05:00Z"}),
+        )
+        .await;
+    let (s, v) = status_json(
+        app.post(
+            &format!("/api/auctions/{}/cancel", ended["id"]),
+            Some(ADMIN_TOKEN),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, v["auction_status"].as_str()),
+        (StatusCode::CONFLICT, Some("closing"))
+    );
+    let (s, v) = status_json(
+        app.post("/api/auctions/777777/cancel", Some(ADMIN_TOKEN), &json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("auction_not_found"))
+    );
+    let (_, listed) =
+        status_json(app.get("/api/auctions?status=cancelled", Some(&key)).await).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+}

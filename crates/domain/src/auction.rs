@@ -105,6 +105,14 @@ pub struct AuctionState {
 }
 
 impl AuctionState {
+    /// Checks that an admin may cancel the auction at `now`: only scheduled or open ones.
+    pub fn check_cancellable(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        match self.status(now) {
+            AuctionStatus::Scheduled | AuctionStatus::Open => Ok(()),
+            other => Err(DomainError::InvalidState(other)),
+        }
+    }
+
     /// The status at `now`, which must come from the database clock.
     pub fn status(&self, now: DateTime<Utc>) -> AuctionStatus {
         if self.cancelled {

@@ -27,6 +27,9 @@ pub enum DomainError {
     /// The input breaks one or more field rules.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// The auction's status does not allow the operation (e.g. cancelling a closed one).
+    #[error("auction is {}", .0.as_str())]
+    InvalidState(crate::auction::AuctionStatus),
     /// A well-formed bid that the auction does not accept.
     #[error("bid rejected: {0:?}")]
     BidRejected(crate::bid::BidRejection),

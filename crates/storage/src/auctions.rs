@@ -129,6 +129,39 @@ impl Storage {
         .ok_or(StorageError::NotFound)
     }
 
+    /// Cancels a scheduled or open auction, under its row lock so no bid slips in after.
+    pub async fn cancel_auction(&self, id: i64) -> Result<AuctionRecord, StorageError> {
+        self.ensure_ready()?;
+        let mut tx = self.pool.begin().await?;
+        let locked = sqlx::query_as!(
+            AuctionRecord,
+            r#"SELECT id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                      starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                      highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
+                      clearing_price, notice, created_at, clock_timestamp() AS "db_now!"
+               FROM auctions WHERE id = $1 FOR UPDATE"#,
+            id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+        locked.state().check_cancellable(locked.db_now)?;
+        let row = sqlx::query_as!(
+            AuctionRecord,
+            r#"UPDATE auctions SET cancelled_at = $2::TIMESTAMPTZ WHERE id = $1
+               RETURNING id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                         starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                         highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
+                         clearing_price, notice, created_at, $2::TIMESTAMPTZ AS "db_now!""#,
+            id,
+            locked.db_now,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
     /// Auctions newest first, optionally of one status (by the database clock).
     pub async fn list_auctions(
         &self,

@@ -11,6 +11,7 @@ use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::pagination::{Page, Paged};
+use crate::state::AppState;
 use crate::views::AuctionView;
 
 /// `POST /api/auctions` (admin).
@@ -59,6 +60,17 @@ pub async fn list(
         |a| a.id,
         |a| AuctionView::for_caller(a, caller),
     )))
+}
+
+/// `POST /api/auctions/{id}/cancel` (admin): scheduled or open auctions only.
+pub async fn cancel(
+    State(state): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+) -> Result<Json<AuctionView>, ApiError> {
+    let record = state.storage.cancel_auction(id).await?;
+    state.cache.forget(id).await;
+    Ok(Json(AuctionView::for_caller(record, Caller::Admin)))
 }
 
 /// `GET /api/auctions/{id}` (any key).
