@@ -19,7 +19,7 @@ use crate::config::CorsOrigins;
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::metrics;
-use crate::routes::{auctions, bidders, bids, health};
+use crate::routes::{auctions, bidders, bids, health, openapi};
 use crate::state::AppState;
 
 /// The request-id header, taken from the client or made, and returned.
@@ -68,6 +68,7 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/metrics", get(metrics::render))
+        .route("/openapi.json", get(openapi::document))
         .merge(api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -4,3 +4,4 @@ pub mod auctions;
 pub mod bidders;
 pub mod bids;
 pub mod health;
+pub mod openapi;
