@@ -164,3 +164,52 @@ async fn redis_killed_then_back_is_picked_up_again(pool: sqlx::PgPool) {
         .unwrap();
     assert_eq!(high.as_deref(), Some("0000000000000070000"));
 }
+
+/// A Redis that accepts connections but never answers: every call is bounded, bids stay
+/// correct and quick, and `/ready` says `degraded`.
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_silent_redis_slows_nothing_down(pool: sqlx::PgPool) {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = silent.accept().await {
+            held.push(sock);
+        }
+    });
+    let app = common::spawn_app_with(
+        pool,
+        Options {
+            redis_url: Some(format!("redis://127.0.0.1:{port}")),
+            ..Default::default()
+        },
+    )
+    .await;
+    let (_, key) = app.create_bidder("b").await;
+    let a = app.create_auction(json!({})).await;
+    let id = a["id"].as_i64().unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        app.bid(&key, id, json!("5")).await.status(),
+        StatusCode::CREATED
+    );
+    let (s, v) = status_json(app.bid(&key, id, json!("5")).await).await;
+    assert_eq!(
+        (s, v["min_amount"].as_str()),
+        (StatusCode::CONFLICT, Some("5.01"))
+    );
+    assert_eq!(
+        app.bid(&key, id, json!("6")).await.status(),
+        StatusCode::CREATED
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    let r = app.get("/ready", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["dependencies"]["redis"], "degraded");
+    holder.abort();
+}
