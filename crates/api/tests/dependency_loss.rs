@@ -213,3 +213,58 @@ async fn a_silent_redis_slows_nothing_down(pool: sqlx::PgPool) {
     assert_eq!(v["dependencies"]["redis"], "degraded");
     holder.abort();
 }
+
+/// An exhausted pool answers `503 database_unavailable` within the acquire timeout.
+#[sqlx::test(migrations = "../../migrations")]
+async fn an_exhausted_pool_is_unavailable_not_a_hang(pool: sqlx::PgPool) {
+    let small = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_millis(300))
+        .connect_with(pool.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+    let app = std::sync::Arc::new(
+        spawn_app_on(
+            Storage::from_pool(small),
+            Options {
+                redis_url: None,
+                ..Default::default()
+            },
+        )
+        .await,
+    );
+    let (_, key) = app.create_bidder("b").await;
+    let a = app.create_auction(json!({})).await;
+    let id = a["id"].as_i64().unwrap();
+    // The one connection is taken by a bid waiting for the auction's lock.
+    let tx = common::lock_auction(&pool, id).await;
+    let waiting = {
+        let app = app.clone();
+        let key = key.clone();
+        tokio::spawn(async move { app.bid(&key, id, json!("5")).await.status() })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let (s, v) = status_json(app.get(&format!("/api/auctions/{id}"), Some(&key)).await).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("database_unavailable")
+        )
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
+    tx.rollback().await.unwrap();
+    assert_eq!(waiting.await.unwrap(), StatusCode::CREATED);
+    assert_eq!(
+        app.get(&format!("/api/auctions/{id}"), Some(&key))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -180,8 +180,12 @@ async fn start_server_with(
 }
 
 fn sigterm(child: &Child) {
+    signal(child, "-TERM");
+}
+
+fn signal(child: &Child, which: &str) {
     let ok = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([which, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(ok.success());
@@ -371,4 +375,12 @@ async fn no_secret_reaches_the_logs(pool: PgPool) {
             "a secret reached the logs: {secret}"
         );
     }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn sigint_shuts_down_cleanly_too(pool: PgPool) {
+    let mut server = start_server(&pool, 5).await;
+    signal(&server.child, "-INT");
+    let status = wait_exit(&mut server.child, Duration::from_secs(10)).await;
+    assert!(status.success(), "exit status {status}");
 }

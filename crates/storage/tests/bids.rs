@@ -124,3 +124,21 @@ async fn nothing_is_served_before_migrations(pool: PgPool) {
     s.migrate().await.unwrap();
     s.ping().await.unwrap();
 }
+
+#[sqlx::test(migrations = false)]
+async fn two_instances_migrating_at_once_both_succeed(pool: PgPool) {
+    let options = pool.connect_options().as_ref().clone();
+    let make = || {
+        Storage::from_pool(
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .connect_lazy_with(options.clone()),
+        )
+    };
+    let (a, b) = (make(), make());
+    let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+    ra.unwrap();
+    rb.unwrap();
+    a.ping().await.unwrap();
+    b.ping().await.unwrap();
+}
