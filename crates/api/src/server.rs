@@ -15,6 +15,10 @@ use crate::state::AppState;
 
 /// How often Redis is probed, and migrations retried while PostgreSQL is away.
 const BACKGROUND_TICK: Duration = Duration::from_secs(1);
+/// How often each instance looks for auctions to settle (settlement within 1 s of the end).
+const SETTLE_TICK: Duration = Duration::from_millis(200);
+/// Most auctions settled in one transaction.
+const SETTLE_BATCH: i64 = 100;
 /// How often old idempotency keys are pruned and in-memory limits tidied.
 const HOUSEKEEPING_TICK: Duration = Duration::from_secs(600);
 
@@ -63,6 +67,17 @@ pub fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) {
             }
         }
     });
+    let closer = state.clone();
+    let mut stop_s = stop.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(SETTLE_TICK) => {}
+                _ = stop_s.changed() => return,
+            }
+            settle_round(&closer).await;
+        }
+    });
     let housekeeping = state.clone();
     let mut stop_h = stop.clone();
     tokio::spawn(async move {
@@ -90,6 +105,35 @@ pub fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) {
             }
         }
     });
+}
+
+/// Settles every auction past its end (in batches), then forgets their cache entries.
+async fn settle_round(state: &AppState) {
+    if !state.storage.is_migrated() {
+        return;
+    }
+    loop {
+        match state.storage.settle_due(SETTLE_BATCH).await {
+            Ok(settled) => {
+                for s in &settled {
+                    tracing::info!(
+                        auction_id = s.auction_id,
+                        winner_bidder_id = s.winner_bidder_id,
+                        "auction settled"
+                    );
+                    state.cache.forget(s.auction_id).await;
+                }
+                if (settled.len() as i64) < SETTLE_BATCH {
+                    return;
+                }
+            }
+            Err(gavel_storage::StorageError::Unavailable) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "settlement round failed; retrying");
+                return;
+            }
+        }
+    }
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then stops accepting,

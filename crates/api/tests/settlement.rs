@@ -1,0 +1,163 @@
+//! The closer: every auction settled within about a second of its end, exactly once.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{spawn_app, spawn_app_with, status_json, Options, ADMIN_TOKEN};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+fn soon(ms: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::milliseconds(ms)).to_rfc3339()
+}
+
+async fn wait_closed(app: &common::TestApp, id: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, a) = status_json(
+            app.get(&format!("/api/auctions/{id}"), Some(ADMIN_TOKEN))
+                .await,
+        )
+        .await;
+        if a["status"] == "closed" {
+            return a;
+        }
+        assert!(Instant::now() < deadline, "auction {id} not settled: {a}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn each_kind_settles_by_its_rule(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let (b1, k1) = app.create_bidder("one").await;
+    let (b2, k2) = app.create_bidder("two").await;
+    let (_, k3) = app.create_bidder("three").await;
+    let english = app
+        .create_auction(json!({"ends_at": soon(2500), "reserve_price": "1"}))
+        .await;
+    let first = app
+        .create_auction(json!({"kind": "first_price", "ends_at": soon(2500), "reserve_price": "1"}))
+        .await;
+    let second = app
+        .create_auction(
+            json!({"kind": "second_price", "ends_at": soon(2500), "reserve_price": "4"}),
+        )
+        .await;
+    let empty = app.create_auction(json!({"ends_at": soon(2500)})).await;
+    let id = |a: &Value| a["id"].as_i64().unwrap();
+
+    app.bid(&k1, id(&english), json!("2")).await;
+    let win_e: Value = app
+        .bid(&k2, id(&english), json!("3"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let win_f: Value = app
+        .bid(&k1, id(&first), json!("9"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.bid(&k2, id(&first), json!("9")).await; // a tie: the earlier bid wins
+    let win_s: Value = app
+        .bid(&k2, id(&second), json!("10"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.bid(&k3, id(&second), json!("5")).await;
+
+    let e = wait_closed(&app, id(&english)).await;
+    let closed_at: chrono::DateTime<chrono::Utc> =
+        e["result"]["closed_at"].as_str().unwrap().parse().unwrap();
+    let ends_at: chrono::DateTime<chrono::Utc> = e["ends_at"].as_str().unwrap().parse().unwrap();
+    assert!(closed_at >= ends_at);
+    assert!(
+        closed_at - ends_at < chrono::Duration::milliseconds(1500),
+        "settled late: {e}"
+    );
+    assert_eq!(e["result"]["winner_bidder_id"], b2);
+    assert_eq!(e["result"]["winning_bid_id"], win_e["id"]);
+    assert_eq!(e["result"]["clearing_price"], "3.00");
+    assert_eq!(e["result"]["notice"], "none");
+
+    let f = wait_closed(&app, id(&first)).await;
+    assert_eq!(f["result"]["winner_bidder_id"], b1);
+    assert_eq!(f["result"]["winning_bid_id"], win_f["id"]);
+    assert_eq!(f["result"]["clearing_price"], "9.00");
+    // Sealed amounts are public once closed, and is_winning is decided.
+    assert_eq!(f["highest_bid"]["amount"], "9.00");
+    let (_, bids) = status_json(
+        app.get(&format!("/api/auctions/{}/bids", id(&first)), Some(&k2))
+            .await,
+    )
+    .await;
+    let flags: Vec<_> = bids["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["is_winning"].clone())
+        .collect();
+    assert_eq!(flags, [json!(false), json!(true)]);
+
+    let s = wait_closed(&app, id(&second)).await;
+    assert_eq!(s["result"]["winner_bidder_id"], b2);
+    assert_eq!(s["result"]["winning_bid_id"], win_s["id"]);
+    assert_eq!(s["result"]["clearing_price"], "5.00", "second price");
+
+    let n = wait_closed(&app, id(&empty)).await;
+    assert_eq!(n["result"]["winner_bidder_id"], Value::Null);
+    assert_eq!(n["result"]["clearing_price"], Value::Null);
+
+    // Closed auctions take no bids.
+    let (st, v) = status_json(app.bid(&k3, id(&english), json!("100")).await).await;
+    assert_eq!(
+        (st, v["auction_status"].as_str()),
+        (StatusCode::CONFLICT, Some("closed"))
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn two_instances_settle_each_auction_once(pool: PgPool) {
+    let opts = Options::default();
+    let a = spawn_app_with(pool.clone(), opts.clone()).await;
+    let b = spawn_app_with(pool.clone(), opts).await;
+    let r = a
+        .post(
+            "/api/bidders",
+            Some(ADMIN_TOKEN),
+            &json!({"name": "w", "webhook_url": "http://127.0.0.1:1/hook"}),
+        )
+        .await;
+    let key = r.json::<Value>().await.unwrap()["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ids = Vec::new();
+    let end = soon(3000);
+    for i in 0..20 {
+        let auction = a
+            .create_auction(json!({"title": format!("a{i}"), "ends_at": end}))
+            .await;
+        let id = auction["id"].as_i64().unwrap();
+        let app = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(
+            app.bid(&key, id, json!("2")).await.status(),
+            StatusCode::CREATED
+        );
+        ids.push(id);
+    }
+    for id in &ids {
+        let closed = wait_closed(&b, *id).await;
+        assert_eq!(closed["result"]["clearing_price"], "2.00");
+    }
+    let notices: i64 = sqlx::query_scalar("SELECT count(*) FROM win_notices")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(notices, 20, "one notice per auction");
+}
