@@ -360,7 +360,11 @@ async fn bids_outside_open_and_on_missing_auctions(pool: PgPool) {
     )
     .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    assert_eq!(v["auction_status"], "closing");
+    // Closing, or already closed if the closer got there first.
+    assert!(
+        matches!(v["auction_status"].as_str(), Some("closing" | "closed")),
+        "{v}"
+    );
 
     let (s, v) = status_json(app.bid(&key, 987654, json!("5")).await).await;
     assert_eq!(
@@ -726,9 +730,10 @@ async fn admins_cancel_scheduled_or_open_auctions_only(pool: PgPool) {
         .await,
     )
     .await;
-    assert_eq!(
-        (s, v["auction_status"].as_str()),
-        (StatusCode::CONFLICT, Some("closing"))
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(
+        matches!(v["auction_status"].as_str(), Some("closing" | "closed")),
+        "{v}"
     );
     let (s, v) = status_json(
         app.post("/api/auctions/777777/cancel", Some(ADMIN_TOKEN), &json!({}))
