@@ -147,6 +147,38 @@ pub struct Options {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// Attempts at delivering a win notice before it is marked failed.
+    #[arg(
+        long,
+        env = "GAVEL_WEBHOOK_MAX_ATTEMPTS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub webhook_max_attempts: u32,
+    /// A win-notice POST without an answer within this fails (and is retried).
+    #[arg(
+        long,
+        env = "GAVEL_WEBHOOK_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub webhook_timeout_ms: u64,
+    /// First retry delay of win notices; doubles each attempt.
+    #[arg(
+        long,
+        env = "GAVEL_WEBHOOK_BACKOFF_BASE_MS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub webhook_backoff_base_ms: u64,
+    /// Longest delay between win-notice attempts.
+    #[arg(
+        long,
+        env = "GAVEL_WEBHOOK_BACKOFF_MAX_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub webhook_backoff_max_secs: u64,
     /// Prefix of every Redis key (lets deployments share a Redis).
     #[arg(
         long,
@@ -203,6 +235,8 @@ pub struct Settings {
     pub max_inflight: usize,
     /// `/metrics` bearer token.
     pub metrics_token: Option<String>,
+    /// Win-notice delivery.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -284,6 +318,16 @@ impl Options {
             ));
         }
         let metrics_token = self.metrics_token.clone().filter(|t| !t.is_empty());
+        if self.webhook_max_attempts == 0 {
+            return Err(ConfigError(
+                "GAVEL_WEBHOOK_MAX_ATTEMPTS must be greater than 0".into(),
+            ));
+        }
+        if self.webhook_timeout_ms == 0 {
+            return Err(ConfigError(
+                "GAVEL_WEBHOOK_TIMEOUT_MS must be greater than 0".into(),
+            ));
+        }
         Ok(Settings {
             database,
             redis_url,
@@ -301,6 +345,12 @@ impl Options {
             rate_burst: self.rate_burst.unwrap_or((self.rate_limit / 10).max(1)),
             max_inflight: self.max_inflight,
             metrics_token,
+            webhooks: crate::webhooks::WebhookSettings {
+                max_attempts: self.webhook_max_attempts,
+                timeout: Duration::from_millis(self.webhook_timeout_ms),
+                backoff_base: Duration::from_millis(self.webhook_backoff_base_ms),
+                backoff_max: Duration::from_secs(self.webhook_backoff_max_secs),
+            },
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod server;
 pub mod state;
 pub mod telemetry;
 pub mod views;
+pub mod webhooks;
 
 pub use app::router;
 pub use config::Settings;

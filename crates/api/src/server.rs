@@ -38,7 +38,8 @@ pub fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
     };
     Ok(AppState::new(storage, cache, &settings.admin_token)
         .with_rate_limit(settings.rate_limit, settings.rate_burst)
-        .with_metrics_token(settings.metrics_token.as_deref()))
+        .with_metrics_token(settings.metrics_token.as_deref())
+        .with_webhooks(settings.webhooks.clone()))
 }
 
 /// Starts the background work every instance runs: migrations (retried until
@@ -76,6 +77,24 @@ pub fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) {
                 _ = stop_s.changed() => return,
             }
             settle_round(&closer).await;
+        }
+    });
+    let deliverer = state.clone();
+    let mut stop_d = stop.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(SETTLE_TICK) => {}
+                _ = stop_d.changed() => return,
+            }
+            if deliverer.storage.is_migrated() {
+                crate::webhooks::deliver_round(
+                    &deliverer.storage,
+                    &deliverer.http_client,
+                    &deliverer.webhooks,
+                )
+                .await;
+            }
         }
     });
     let housekeeping = state.clone();

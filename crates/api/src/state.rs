@@ -11,6 +11,7 @@ use gavel_cache::Cache;
 use gavel_storage::Storage;
 
 use crate::keys::hash_token;
+use crate::webhooks::WebhookSettings;
 
 /// Most API-key hashes remembered in memory before the memo starts over.
 const KEY_MEMO_CAPACITY: usize = 100_000;
@@ -32,6 +33,10 @@ pub struct AppState {
     pub rate_limiter: Option<Arc<DefaultKeyedRateLimiter<i64>>>,
     /// `GAVEL_METRICS_TOKEN`, hashed; `/metrics` is open when `None`.
     pub metrics_token_hash: Option<[u8; 32]>,
+    /// How win notices are delivered.
+    pub webhooks: WebhookSettings,
+    /// HTTP client for win notices (rustls).
+    pub http_client: reqwest::Client,
 }
 
 impl AppState {
@@ -44,7 +49,19 @@ impl AppState {
             key_memo: Arc::new(RwLock::new(HashMap::new())),
             rate_limiter: None,
             metrics_token_hash: None,
+            webhooks: WebhookSettings::default(),
+            http_client: reqwest::Client::builder()
+                .user_agent(concat!("gavel/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
         }
+    }
+
+    /// Sets how win notices are delivered.
+    pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
+        self.webhooks = settings;
+        self
     }
 
     /// Limits each bidder to `per_second` requests with bursts of `burst`; 0 turns it off.

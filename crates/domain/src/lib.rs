@@ -7,6 +7,7 @@ pub mod auction;
 pub mod bid;
 pub mod error;
 pub mod money;
+pub mod notice;
 pub mod settlement;
 
 pub use auction::{AuctionKind, AuctionState, AuctionStatus, NewAuction, NewAuctionInput};

@@ -6,6 +6,7 @@ pub mod bidders;
 pub mod bids;
 pub mod error;
 pub mod idempotency;
+pub mod notices;
 pub mod settlement;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +21,7 @@ pub use bidders::{BidderRecord, NewBidder};
 pub use bids::{BidRecord, PlacedBid};
 pub use error::StorageError;
 pub use idempotency::{IdempotencyKey, Idempotent, StoredResponse};
+pub use notices::{Attempt, DueNotice};
 pub use settlement::SettledAuction;
 
 /// The embedded migrations of `migrations/` at the workspace root.

@@ -43,6 +43,8 @@ pub struct Options {
     pub rate: (u32, u32),
     /// `/metrics` bearer.
     pub metrics_token: Option<String>,
+    /// Win-notice delivery.
+    pub webhooks: gavel_api::webhooks::WebhookSettings,
 }
 
 static PREFIX_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -66,6 +68,12 @@ impl Default for Options {
             grace: Duration::from_secs(5),
             rate: (0, 0),
             metrics_token: None,
+            webhooks: gavel_api::webhooks::WebhookSettings {
+                max_attempts: 4,
+                timeout: Duration::from_secs(2),
+                backoff_base: Duration::from_millis(100),
+                backoff_max: Duration::from_secs(1),
+            },
         }
     }
 }
@@ -106,7 +114,8 @@ pub async fn spawn_app_on(storage: Storage, opts: Options) -> TestApp {
     };
     let state = AppState::new(storage, cache, ADMIN_TOKEN)
         .with_rate_limit(opts.rate.0, opts.rate.1)
-        .with_metrics_token(opts.metrics_token.as_deref());
+        .with_metrics_token(opts.metrics_token.as_deref())
+        .with_webhooks(opts.webhooks.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();

@@ -1,0 +1,206 @@
+//! Win notices: signed, retried with backoff, marked delivered or failed.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, StatusCode as AxumStatus};
+use axum::routing::post;
+use axum::Router;
+use common::{spawn_app_with, status_json, Options, ADMIN_TOKEN};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+/// What the receiver saw: headers and body of each POST.
+type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+
+/// A webhook receiver that fails the first `fail_first` calls with 500.
+async fn receiver(fail_first: usize) -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let s = seen.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: String| {
+            let s = s.clone();
+            async move {
+                let mut v = s.lock().unwrap();
+                v.push((headers, body));
+                if v.len() <= fail_first {
+                    AxumStatus::INTERNAL_SERVER_ERROR
+                } else {
+                    AxumStatus::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+async fn won_auction(app: &common::TestApp, webhook_url: &str) -> (i64, String, Value) {
+    let r = app
+        .post(
+            "/api/bidders",
+            Some(ADMIN_TOKEN),
+            &json!({"name": "dsp", "webhook_url": webhook_url}),
+        )
+        .await;
+    let bidder: Value = r.json().await.unwrap();
+    let key = bidder["api_key"].as_str().unwrap();
+    let ends = (chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339();
+    let a = app
+        .create_auction(json!({"ends_at": ends, "currency": "EUR"}))
+        .await;
+    let id = a["id"].as_i64().unwrap();
+    let bid: Value = app.bid(key, id, json!("4.5")).await.json().await.unwrap();
+    (
+        id,
+        bidder["webhook_secret"].as_str().unwrap().to_string(),
+        bid,
+    )
+}
+
+async fn wait_notice(app: &common::TestApp, id: i64, want: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, a) = status_json(
+            app.get(&format!("/api/auctions/{id}"), Some(ADMIN_TOKEN))
+                .await,
+        )
+        .await;
+        if a["result"]["notice"] == want {
+            return a;
+        }
+        assert!(Instant::now() < deadline, "notice never {want}: {a}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_winner_gets_a_signed_notice(pool: PgPool) {
+    let (url, seen) = receiver(0).await;
+    let app = spawn_app_with(pool, Options::default()).await;
+    let (id, secret, bid) = won_auction(&app, &url).await;
+    let a = wait_notice(&app, id, "delivered").await;
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    let (headers, body) = &seen[0];
+    let payload: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(payload["event"], "auction.won");
+    assert_eq!(payload["auction_id"], id);
+    assert_eq!(payload["bid_id"], bid["id"]);
+    assert_eq!(payload["bidder_id"], bid["bidder_id"]);
+    assert_eq!(payload["clearing_price"], "4.50");
+    assert_eq!(payload["currency"], "EUR");
+    assert_eq!(payload["closed_at"], a["result"]["closed_at"]);
+    assert_eq!(
+        headers["gavel-notice-id"].to_str().unwrap(),
+        payload["notice_id"]
+    );
+    // Verify the signature as a receiver would.
+    let sig = headers["gavel-signature"].to_str().unwrap();
+    let t: i64 = sig
+        .strip_prefix("t=")
+        .and_then(|r| r.split(',').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(sig, gavel_api::webhooks::signature(&secret, t, body));
+    assert!((chrono::Utc::now().timestamp() - t).abs() < 60);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn failed_attempts_are_retried_with_the_same_notice_id(pool: PgPool) {
+    let (url, seen) = receiver(2).await;
+    let app = spawn_app_with(pool, Options::default()).await;
+    let (id, _, _) = won_auction(&app, &url).await;
+    wait_notice(&app, id, "delivered").await;
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3, "two failures, then delivered");
+    let ids: Vec<_> = seen
+        .iter()
+        .map(|(h, _)| h["gavel-notice-id"].to_str().unwrap().to_string())
+        .collect();
+    assert!(ids.iter().all(|i| i == &ids[0]));
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_notice_fails_after_its_last_attempt(pool: PgPool) {
+    let (url, seen) = receiver(usize::MAX).await;
+    let app = spawn_app_with(pool.clone(), Options::default()).await;
+    let (id, _, _) = won_auction(&app, &url).await;
+    wait_notice(&app, id, "failed").await;
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        4,
+        "max_attempts in the test options"
+    );
+    let (attempts, err): (i32, Option<String>) =
+        sqlx::query_as("SELECT attempts, last_error FROM win_notices WHERE auction_id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(attempts, 4);
+    assert_eq!(err.as_deref(), Some("answered 500"));
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn pending_notices_survive_a_restart(pool: PgPool) {
+    // The first instance cannot reach the receiver (nothing listens yet) ...
+    let port = common::free_port();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let slow = Options {
+        webhooks: gavel_api::webhooks::WebhookSettings {
+            backoff_base: Duration::from_secs(1),
+            ..Options::default().webhooks
+        },
+        ..Default::default()
+    };
+    // Its own pool: stopping an instance closes its pool.
+    let own_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(5)
+        .connect_with(pool.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+    let first = common::spawn_app_on(gavel_storage::Storage::from_pool(own_pool), slow).await;
+    let (id, _, _) = won_auction(&first, &url).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let attempts: Option<i32> =
+            sqlx::query_scalar("SELECT attempts FROM win_notices WHERE auction_id = $1")
+                .bind(id)
+                .fetch_optional(&pool)
+                .await
+                .unwrap();
+        if attempts.unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no attempt made");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    first.stop().await.unwrap();
+    // ... then it is stopped, the receiver comes up, and a new instance delivers.
+    let seen: Seen = Arc::default();
+    let s = seen.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: String| {
+            let s = s.clone();
+            async move {
+                s.lock().unwrap().push((headers, body));
+                AxumStatus::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let second = spawn_app_with(pool, Options::default()).await;
+    wait_notice(&second, id, "delivered").await;
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
