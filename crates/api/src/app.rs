@@ -19,7 +19,7 @@ use crate::config::CorsOrigins;
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::metrics;
-use crate::routes::{auctions, bidders, bids, health, openapi};
+use crate::routes::{auctions, bidders, bids, events, health, openapi};
 use crate::state::AppState;
 
 /// The request-id header, taken from the client or made, and returned.
@@ -61,6 +61,7 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
         .route("/api/auctions/{id}", get(auctions::get))
         .route("/api/auctions/{id}/cancel", post(auctions::cancel))
         .route("/api/auctions/{id}/bids", get(bids::list))
+        .route("/api/auctions/{id}/events", get(events::stream))
         .route("/api/bids", post(bids::place))
         .route("/api/bids/{auction_id}", get(bids::list))
         .layer(shed);

@@ -79,6 +79,16 @@ pub fn spawn_background(state: &AppState, stop: watch::Receiver<bool>) {
             settle_round(&closer).await;
         }
     });
+    tokio::spawn(crate::events::run_publisher(
+        state.events.clone(),
+        state.cache.clone(),
+        stop.clone(),
+    ));
+    tokio::spawn(crate::events::run_fan_in(
+        state.events.clone(),
+        state.cache.clone(),
+        stop.clone(),
+    ));
     let deliverer = state.clone();
     let mut stop_d = stop.clone();
     tokio::spawn(async move {
@@ -141,6 +151,20 @@ async fn settle_round(state: &AppState) {
                         "auction settled"
                     );
                     state.cache.forget(s.auction_id).await;
+                    if let Ok(record) = state.storage.get_auction(s.auction_id).await {
+                        let view = crate::views::AuctionView::for_caller(
+                            record,
+                            crate::auth::Caller::Bidder(0),
+                        );
+                        if let Ok(data) = serde_json::to_value(view) {
+                            let event = crate::events::AuctionEvent {
+                                auction_id: s.auction_id,
+                                event: "closed".into(),
+                                data,
+                            };
+                            state.events.publish(event);
+                        }
+                    }
                 }
                 if (settled.len() as i64) < SETTLE_BATCH {
                     return;
@@ -168,11 +192,14 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     spawn_background(&state, stop_rx.clone());
     let storage = state.storage.clone();
+    let events = state.events.clone();
     let app = router(state, &http);
     let mut grace_rx = stop_rx;
     let signalled = async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections, finishing requests in flight");
+        // Event streams never finish by themselves: end them so shutdown is not held up.
+        events.close();
         let _ = stop_tx.send(true);
     };
     let server = axum::serve(listener, app).with_graceful_shutdown(signalled);

@@ -10,6 +10,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use gavel_cache::Cache;
 use gavel_storage::Storage;
 
+use crate::events::EventHub;
 use crate::keys::hash_token;
 use crate::webhooks::WebhookSettings;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub webhooks: WebhookSettings,
     /// HTTP client for win notices (rustls).
     pub http_client: reqwest::Client,
+    /// Auction events for open streams.
+    pub events: Arc<EventHub>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default(),
+            events: Arc::new(EventHub::default()),
         }
     }
 

@@ -767,6 +767,7 @@ async fn openapi_document_describes_served_routes(pool: PgPool) {
         "/api/auctions/{id}",
         "/api/auctions/{id}/cancel",
         "/api/auctions/{id}/bids",
+        "/api/auctions/{id}/events",
         "/api/bids",
         "/api/bids/{auction_id}",
     ] {

@@ -52,6 +52,8 @@ pub struct Cache {
 
 struct Inner {
     pool: Pool,
+    /// For the dedicated pub/sub connection, which cannot come from the pool.
+    client: redis::Client,
     /// Key namespace, so several deployments (or test databases) can share one Redis.
     prefix: String,
     /// Upper bound on any one Redis call; a slow Redis must not slow bids down.
@@ -96,9 +98,11 @@ impl Cache {
         let pool = cfg
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|e| CacheError::Config(e.to_string()))?;
+        let client = redis::Client::open(url).map_err(|e| CacheError::Config(e.to_string()))?;
         Ok(Self {
             inner: Some(Arc::new(Inner {
                 pool,
+                client,
                 prefix: prefix.to_string(),
                 op_timeout,
                 // Assume the best: the first failed call or probe corrects it.
@@ -194,6 +198,55 @@ impl Cache {
             .await;
     }
 
+    /// Publishes an event to every instance (best effort: Redis down means local only).
+    pub async fn publish(&self, payload: String) {
+        let Some(inner) = self.usable() else { return };
+        let channel = inner.events_channel();
+        let _ = inner
+            .run(|mut c| async move {
+                redis::cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(payload)
+                    .query_async::<i64>(&mut c)
+                    .await
+            })
+            .await;
+    }
+
+    /// Receives every instance's events until `stop` flips, reconnecting whenever the
+    /// connection is lost. Returns at once when the cache is disabled.
+    pub async fn run_subscriber(
+        &self,
+        on_message: impl Fn(String) + Send + Sync,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        use futures::StreamExt;
+        let Some(inner) = self.inner.clone() else {
+            return;
+        };
+        loop {
+            let session = async {
+                let mut pubsub = inner.client.get_async_pubsub().await?;
+                pubsub.subscribe(inner.events_channel()).await?;
+                let mut messages = pubsub.on_message();
+                while let Some(msg) = messages.next().await {
+                    if let Ok(payload) = msg.get_payload::<String>() {
+                        on_message(payload);
+                    }
+                }
+                Ok::<(), redis::RedisError>(())
+            };
+            tokio::select! {
+                _ = session => {}
+                _ = stop.changed() => return,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
     fn usable(&self) -> Option<&Inner> {
         let inner = self.inner.as_deref()?;
         inner.healthy.load(Ordering::Relaxed).then_some(inner)
@@ -203,6 +256,10 @@ impl Cache {
 impl Inner {
     fn key(&self, auction_id: i64) -> String {
         format!("{}:auction:{auction_id}", self.prefix)
+    }
+
+    fn events_channel(&self) -> String {
+        format!("{}:events", self.prefix)
     }
 
     /// Runs one Redis operation within the time bound; any failure marks Redis unhealthy.

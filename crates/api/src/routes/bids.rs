@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{Bidder, Caller};
 use crate::error::{json_response, ApiError};
+use crate::events::AuctionEvent;
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::metrics;
 use crate::pagination::{Page, PageQuery, Paged};
@@ -180,10 +181,56 @@ async fn accepted(
     }
     metrics::bid_outcome("accepted");
     let is_winning = winning_flag(&placed);
-    (
-        StatusCode::CREATED,
-        Json(BidView::new(placed.bid, is_winning)),
-    )
+    let view = BidView::new(placed.bid, is_winning);
+    let news = placed_summary(&view, placed.kind, placed.bid_count, placed.new_ends_at);
+    publish_bid(state, &news);
+    (StatusCode::CREATED, Json(view))
+}
+
+/// What a bid tells the auction's streams.
+struct BidNews {
+    auction_id: i64,
+    bid: serde_json::Value,
+    extended_to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn placed_summary(
+    view: &BidView,
+    kind: AuctionKind,
+    bid_count: i64,
+    extended_to: Option<chrono::DateTime<chrono::Utc>>,
+) -> BidNews {
+    // Sealed auctions tell streams only that a bid came, never its amount or bidder.
+    let bid = if kind.is_sealed() {
+        serde_json::json!({"auction_id": view.auction_id, "bid_count": bid_count})
+    } else {
+        serde_json::to_value(view).unwrap_or_default()
+    };
+    BidNews {
+        auction_id: view.auction_id,
+        bid,
+        extended_to,
+    }
+}
+
+fn publish_bid(state: &AppState, news: &BidNews) {
+    let event = AuctionEvent {
+        auction_id: news.auction_id,
+        event: "bid".into(),
+        data: news.bid.clone(),
+    };
+    state.events.publish(event);
+    if let Some(ends_at) = news.extended_to {
+        let event = AuctionEvent {
+            auction_id: news.auction_id,
+            event: "extended".into(),
+            data: serde_json::json!({
+                "auction_id": news.auction_id,
+                "ends_at": ends_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            }),
+        };
+        state.events.publish(event);
+    }
 }
 
 /// `GET /api/auctions/{id}/bids` and `GET /api/bids/{auction_id}` (any key), newest first.

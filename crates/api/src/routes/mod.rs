@@ -3,5 +3,6 @@
 pub mod auctions;
 pub mod bidders;
 pub mod bids;
+pub mod events;
 pub mod health;
 pub mod openapi;
