@@ -17,6 +17,12 @@ type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
 /// A webhook receiver that fails the first `fail_first` calls with 500.
 async fn receiver(fail_first: usize) -> (String, Seen) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    receiver_on(listener, fail_first)
+}
+
+/// The same, on a listener of the caller's.
+fn receiver_on(listener: tokio::net::TcpListener, fail_first: usize) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let s = seen.clone();
     let app = Router::new().route(
@@ -34,7 +40,6 @@ async fn receiver(fail_first: usize) -> (String, Seen) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, seen)
@@ -184,22 +189,10 @@ async fn pending_notices_survive_a_restart(pool: PgPool) {
     }
     first.stop().await.unwrap();
     // ... then it is stopped, the receiver comes up, and a new instance delivers.
-    let seen: Seen = Arc::default();
-    let s = seen.clone();
-    let app = Router::new().route(
-        "/hook",
-        post(move |headers: HeaderMap, body: String| {
-            let s = s.clone();
-            async move {
-                s.lock().unwrap().push((headers, body));
-                AxumStatus::OK
-            }
-        }),
-    );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (_, seen) = receiver_on(listener, 0);
     let second = spawn_app_with(pool, Options::default()).await;
     wait_notice(&second, id, "delivered").await;
     assert_eq!(seen.lock().unwrap().len(), 1);

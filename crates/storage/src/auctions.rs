@@ -133,18 +133,7 @@ impl Storage {
     pub async fn cancel_auction(&self, id: i64) -> Result<AuctionRecord, StorageError> {
         self.ensure_ready()?;
         let mut tx = self.pool.begin().await?;
-        let locked = sqlx::query_as!(
-            AuctionRecord,
-            r#"SELECT id, title, kind, currency, reserve_price, min_increment, extend_secs,
-                      starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
-                      highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
-                      clearing_price, notice, created_at, clock_timestamp() AS "db_now!"
-               FROM auctions WHERE id = $1 FOR UPDATE"#,
-            id
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+        let locked = lock_auction(&mut tx, id).await?;
         locked.state().check_cancellable(locked.db_now)?;
         let row = sqlx::query_as!(
             AuctionRecord,
@@ -194,4 +183,25 @@ impl Storage {
         .await?;
         Ok(rows)
     }
+}
+
+/// Locks auction `id`'s row for the rest of the transaction and reads it, with the
+/// database clock taken once the lock is held (`clock_timestamp()`, not the transaction's
+/// start: the wait for the lock may have been long).
+pub(crate) async fn lock_auction(
+    conn: &mut sqlx::PgConnection,
+    id: i64,
+) -> Result<AuctionRecord, StorageError> {
+    sqlx::query_as!(
+        AuctionRecord,
+        r#"SELECT id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                  starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                  highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
+                  clearing_price, notice, created_at, clock_timestamp() AS "db_now!"
+           FROM auctions WHERE id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StorageError::NotFound)
 }

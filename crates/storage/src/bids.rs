@@ -6,8 +6,9 @@ use rust_decimal::Decimal;
 
 use sqlx::{PgConnection, Postgres, Transaction};
 
+use crate::auctions::lock_auction;
 use crate::idempotency::{IdempotencyKey, Idempotent, StoredResponse};
-use crate::{AuctionRecord, Storage, StorageError};
+use crate::{Storage, StorageError};
 
 /// A stored bid.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,20 +149,7 @@ async fn decide_and_record(
     amount: Money,
 ) -> Result<PlacedBid, StorageError> {
     {
-        // clock_timestamp(), not now(): the time after the lock was granted, not when the
-        // transaction began waiting for it.
-        let locked = sqlx::query_as!(
-            AuctionRecord,
-            r#"SELECT id, title, kind, currency, reserve_price, min_increment, extend_secs,
-                      starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
-                      highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
-                      clearing_price, notice, created_at, clock_timestamp() AS "db_now!"
-               FROM auctions WHERE id = $1 FOR UPDATE"#,
-            auction_id
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+        let locked = lock_auction(tx, auction_id).await?;
         let state = locked.state();
         // A fresh statement after the lock: its snapshot sees every bid committed before.
         let bidder_already_bid = if state.kind.is_sealed() {
