@@ -268,3 +268,53 @@ async fn an_exhausted_pool_is_unavailable_not_a_hang(pool: sqlx::PgPool) {
         StatusCode::OK
     );
 }
+
+/// PostgreSQL down at start-up is not fatal: gavel listens at once and migrates as soon
+/// as the database answers.
+#[tokio::test]
+async fn postgres_down_at_start_up_then_migrated_when_it_comes() {
+    let pg = PrivatePostgres::start();
+    pg.stop_server();
+    let storage = Storage::connect_lazy(
+        PgConnectOptions::from_str(&pg.url()).unwrap(),
+        &PoolSettings {
+            max_connections: 5,
+            acquire_timeout: Duration::from_millis(500),
+        },
+    );
+    let app = common::spawn_app_unmigrated(
+        storage,
+        Options {
+            redis_url: None,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/ready", None).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let (s, v) = status_json(app.get("/api/auctions", Some(common::ADMIN_TOKEN)).await).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("database_unavailable")
+        )
+    );
+
+    pg.start_server();
+    wait_for("ready", Duration::from_secs(20), || async {
+        app.get("/ready", None).await.status() == StatusCode::OK
+    })
+    .await;
+    let (_, key) = app.create_bidder("b").await;
+    let a = app.create_auction(json!({})).await;
+    assert_eq!(
+        app.bid(&key, a["id"].as_i64().unwrap(), json!("5"))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+}

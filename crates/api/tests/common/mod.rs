@@ -106,8 +106,13 @@ pub async fn spawn_app_with(pool: PgPool, opts: Options) -> TestApp {
 
 /// Starts an app on the given storage (e.g. a lazily connecting pool).
 pub async fn spawn_app_on(storage: Storage, opts: Options) -> TestApp {
-    let pool = storage.pool().clone();
     storage.migrate().await.expect("migrations");
+    spawn_app_unmigrated(storage, opts).await
+}
+
+/// Starts an app that migrates by itself once it reaches PostgreSQL, as the binary does.
+pub async fn spawn_app_unmigrated(storage: Storage, opts: Options) -> TestApp {
+    let pool = storage.pool().clone();
     let cache = match &opts.redis_url {
         Some(url) => Cache::new(url, &opts.redis_prefix, Duration::from_millis(200)).unwrap(),
         None => Cache::disabled(),
