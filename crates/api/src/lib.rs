@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod background;
 pub mod bidding;
 pub mod config;
 pub mod error;
