@@ -39,31 +39,29 @@ impl FromRequestParts<AppState> for Caller {
 
 /// Who the bearer token belongs to.
 async fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
-    {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, token) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthorized)?;
-        let hash = hash_token(token);
-        if hashes_equal(&hash, &state.admin_token_hash) {
-            return Ok(Caller::Admin);
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or(ApiError::Unauthorized)?;
+    let hash = hash_token(token);
+    if hashes_equal(&hash, &state.admin_token_hash) {
+        return Ok(Caller::Admin);
+    }
+    if let Some(id) = state.memo_get(&hash) {
+        return Ok(Caller::Bidder(id));
+    }
+    match state.storage.find_bidder_by_key_hash(&hash).await? {
+        Some((id, stored)) if hashes_equal(&stored, &hash) => {
+            state.memo_put(hash, id);
+            Ok(Caller::Bidder(id))
         }
-        if let Some(id) = state.memo_get(&hash) {
-            return Ok(Caller::Bidder(id));
-        }
-        match state.storage.find_bidder_by_key_hash(&hash).await? {
-            Some((id, stored)) if hashes_equal(&stored, &hash) => {
-                state.memo_put(hash, id);
-                Ok(Caller::Bidder(id))
-            }
-            _ => Err(ApiError::Unauthorized),
-        }
+        _ => Err(ApiError::Unauthorized),
     }
 }
 

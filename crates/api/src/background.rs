@@ -8,7 +8,9 @@ use std::time::Duration;
 use gavel_storage::Storage;
 use tokio::sync::watch;
 
+use crate::events::AuctionEvent;
 use crate::state::AppState;
+use crate::views::AuctionView;
 
 /// How often Redis is probed, and migrations retried while PostgreSQL is away.
 const PROBE_TICK: Duration = Duration::from_secs(1);
@@ -121,29 +123,24 @@ async fn settle_round(state: &AppState) {
     loop {
         match state.storage.settle_due(SETTLE_BATCH).await {
             Ok(settled) => {
-                for s in &settled {
+                let full = settled.len() as i64 == SETTLE_BATCH;
+                for s in settled {
+                    let auction_id = s.auction.id;
                     tracing::info!(
-                        auction_id = s.auction_id,
-                        winner_bidder_id = s.winner_bidder_id,
+                        auction_id,
+                        winner_bidder_id = s.auction.winner_bidder_id,
                         "auction settled"
                     );
-                    state.cache.forget(s.auction_id).await;
-                    if let Ok(record) = state.storage.get_auction(s.auction_id).await {
-                        let view = crate::views::AuctionView::for_caller(
-                            record,
-                            crate::auth::Caller::Bidder(0),
-                        );
-                        if let Ok(data) = serde_json::to_value(view) {
-                            let event = crate::events::AuctionEvent {
-                                auction_id: s.auction_id,
-                                event: "closed".into(),
-                                data,
-                            };
-                            state.events.publish(event);
-                        }
+                    state.cache.forget(auction_id).await;
+                    if let Ok(data) = serde_json::to_value(AuctionView::public(s.auction)) {
+                        state.events.publish(AuctionEvent {
+                            auction_id,
+                            event: "closed".into(),
+                            data,
+                        });
                     }
                 }
-                if (settled.len() as i64) < SETTLE_BATCH {
+                if !full {
                     return;
                 }
             }

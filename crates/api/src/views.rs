@@ -141,9 +141,18 @@ pub struct AuctionView {
 impl AuctionView {
     /// The auction as `caller` may see it.
     pub fn for_caller(a: AuctionRecord, caller: Caller) -> Self {
+        Self::build(a, caller.is_admin())
+    }
+
+    /// The auction as any bidder may see it (for event streams).
+    pub fn public(a: AuctionRecord) -> Self {
+        Self::build(a, false)
+    }
+
+    fn build(a: AuctionRecord, sees_sealed: bool) -> Self {
         let status = a.status();
         let sealed = a.kind().is_sealed();
-        let may_see_highest = !sealed || caller.is_admin() || status == AuctionStatus::Closed;
+        let may_see_highest = !sealed || sees_sealed || status == AuctionStatus::Closed;
         let highest_bid = match (a.highest_bid_id, a.highest_bidder_id, a.highest_amount) {
             (Some(bid_id), Some(bidder_id), Some(amount)) if may_see_highest => {
                 Some(HighestBidView {

@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,14 +29,6 @@ fn database_url(pool: &PgPool) -> String {
         o.get_port(),
         o.get_database().unwrap_or("postgres")
     )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn one_line_error(out: &std::process::Output) -> String {
@@ -153,7 +144,7 @@ async fn start_server_with(
     env: &[(&str, String)],
     stderr: Stdio,
 ) -> Server {
-    let port = free_port();
+    let port = common::free_port();
     let mut cmd = gavel();
     cmd.env("DATABASE_URL", database_url(pool))
         .env("GAVEL_ADMIN_TOKEN", ADMIN_TOKEN)
@@ -202,6 +193,23 @@ async fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitSta
     }
 }
 
+/// Sends a bid of 3 on auction `id` from a task of its own, so it can be in flight.
+fn bid_in_background(
+    url: &str,
+    key: String,
+    id: i64,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    let url = format!("{url}/api/bids");
+    tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .bearer_auth(key)
+            .json(&json!({"auction_id": id, "amount": "3"}))
+            .send()
+            .await
+    })
+}
+
 /// Sets up a bidder and an auction; returns the key and the auction id.
 async fn bidder_and_auction(url: &str) -> (String, i64) {
     let c = reqwest::Client::new();
@@ -238,17 +246,7 @@ async fn sigterm_finishes_the_bid_in_flight_then_exits_zero(pool: PgPool) {
     let (key, id) = bidder_and_auction(&server.url).await;
     // Hold the auction's lock so the bid is still in flight when the signal lands.
     let tx = common::lock_auction(&pool, id).await;
-    let url = server.url.clone();
-    let in_flight = tokio::spawn(async move {
-        reqwest::Client::new()
-            .post(format!("{url}/api/bids"))
-            .bearer_auth(key)
-            .json(&json!({"auction_id": id, "amount": "3"}))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
+    let in_flight = bid_in_background(&server.url, key, id);
     tokio::time::sleep(Duration::from_millis(300)).await;
     sigterm(&server.child);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -260,7 +258,8 @@ async fn sigterm_finishes_the_bid_in_flight_then_exits_zero(pool: PgPool) {
         .await;
     assert!(refused.is_err(), "a new request was served after SIGTERM");
     tx.commit().await.unwrap();
-    assert_eq!(in_flight.await.unwrap(), reqwest::StatusCode::CREATED);
+    let answered = in_flight.await.unwrap().unwrap();
+    assert_eq!(answered.status(), reqwest::StatusCode::CREATED);
     let status = wait_exit(&mut server.child, Duration::from_secs(10)).await;
     assert!(status.success(), "exit status {status}");
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM bids WHERE auction_id = $1")
@@ -276,15 +275,7 @@ async fn shutdown_is_bounded_by_the_grace_period(pool: PgPool) {
     let mut server = start_server(&pool, 1).await;
     let (key, id) = bidder_and_auction(&server.url).await;
     let tx = common::lock_auction(&pool, id).await;
-    let url = server.url.clone();
-    let stuck = tokio::spawn(async move {
-        reqwest::Client::new()
-            .post(format!("{url}/api/bids"))
-            .bearer_auth(key)
-            .json(&json!({"auction_id": id, "amount": "3"}))
-            .send()
-            .await
-    });
+    let stuck = bid_in_background(&server.url, key, id);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
     sigterm(&server.child);

@@ -9,25 +9,18 @@ fn m(s: &str) -> Money {
     s.parse().unwrap()
 }
 
-fn cache() -> (Cache, String) {
+fn cache() -> Cache {
     let url = std::env::var("REDIS_URL")
         .expect("REDIS_URL must be set: run the tests through scripts/test.sh");
     let prefix = format!(
         "gavel-cache-test-{}-{}",
         std::process::id(),
-        chrono_like_nanos()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
     );
-    (
-        Cache::new(&url, &prefix, Duration::from_millis(500)).unwrap(),
-        url,
-    )
-}
-
-fn chrono_like_nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
+    Cache::new(&url, &prefix, Duration::from_millis(500)).unwrap()
 }
 
 const FAR_FUTURE_MS: i64 = 4_102_444_800_000; // 2100-01-01
@@ -35,13 +28,13 @@ const NOW_MS: i64 = 1_795_000_000_000;
 
 #[tokio::test]
 async fn unknown_auctions_are_never_refused() {
-    let (c, _) = cache();
+    let c = cache();
     assert_eq!(c.check_bid(1, m("0.01"), NOW_MS).await, None);
 }
 
 #[tokio::test]
 async fn bids_below_the_next_minimum_are_refused() {
-    let (c, _) = cache();
+    let c = cache();
     c.record_highest(7, m("10"), m("10.05"), FAR_FUTURE_MS)
         .await;
     let too_low = c.check_bid(7, m("10.0499"), NOW_MS).await.unwrap();
@@ -52,7 +45,7 @@ async fn bids_below_the_next_minimum_are_refused() {
 
 #[tokio::test]
 async fn the_entry_only_moves_up() {
-    let (c, _) = cache();
+    let c = cache();
     c.record_highest(8, m("20"), m("21"), FAR_FUTURE_MS).await;
     // A late writer with a lower committed amount must not lower the entry.
     c.record_highest(8, m("9.9999"), m("10.9999"), FAR_FUTURE_MS)
@@ -70,7 +63,7 @@ async fn the_entry_only_moves_up() {
 
 #[tokio::test]
 async fn past_the_end_the_cache_steps_aside() {
-    let (c, _) = cache();
+    let c = cache();
     c.record_highest(9, m("5"), m("6"), NOW_MS).await;
     // At or after ends_at PostgreSQL must answer (auction_not_open), not the cache.
     assert_eq!(c.check_bid(9, m("1"), NOW_MS).await, None);
@@ -79,7 +72,7 @@ async fn past_the_end_the_cache_steps_aside() {
 
 #[tokio::test]
 async fn forgotten_entries_refuse_nothing() {
-    let (c, _) = cache();
+    let c = cache();
     c.record_highest(10, m("5"), m("6"), FAR_FUTURE_MS).await;
     c.forget(10).await;
     assert_eq!(c.check_bid(10, m("1"), NOW_MS).await, None);
@@ -109,6 +102,6 @@ async fn disabled_cache_does_nothing() {
 
 #[tokio::test]
 async fn health_recovers_when_a_probe_succeeds() {
-    let (c, _) = cache();
+    let c = cache();
     assert_eq!(c.probe().await, CacheHealth::Ok);
 }

@@ -114,13 +114,7 @@ impl Storage {
             };
         }
         let outcome = decide_and_record(&mut tx, auction_id, bidder_id, amount).await;
-        if matches!(
-            outcome,
-            Err(StorageError::Unavailable | StorageError::Internal(_))
-        ) {
-            tx.rollback().await.ok();
-            return Ok(Idempotent::Fresh(outcome));
-        }
+        // `render` stores nothing for transient failures, so their transaction is rolled back.
         match render(&outcome) {
             Some(answer) => {
                 sqlx::query!(
@@ -135,7 +129,7 @@ impl Storage {
                 .await?;
                 tx.commit().await?;
             }
-            None => tx.rollback().await?,
+            None => tx.rollback().await.unwrap_or(()),
         }
         Ok(Idempotent::Fresh(outcome))
     }
@@ -148,69 +142,67 @@ async fn decide_and_record(
     bidder_id: i64,
     amount: Money,
 ) -> Result<PlacedBid, StorageError> {
-    {
-        let locked = lock_auction(tx, auction_id).await?;
-        let state = locked.state();
-        // A fresh statement after the lock: its snapshot sees every bid committed before.
-        let bidder_already_bid = if state.kind.is_sealed() {
-            sqlx::query_scalar!(
-                r#"SELECT EXISTS (SELECT 1 FROM bids WHERE auction_id = $1 AND bidder_id = $2)
-                   AS "exists!""#,
-                auction_id,
-                bidder_id
-            )
-            .fetch_one(&mut *tx)
-            .await?
-        } else {
-            false
-        };
-        let ctx = BidContext {
-            auction: &state,
-            now: locked.db_now,
-            bidder_already_bid,
-        };
-        let accepted = decide_bid(&ctx, amount).map_err(DomainError::BidRejected)?;
-        let row = sqlx::query!(
-            r#"WITH bid AS (
-                   INSERT INTO bids (auction_id, bidder_id, amount, created_at)
-                   VALUES ($1, $2, $3, $4)
-                   RETURNING id, created_at
-               )
-               UPDATE auctions SET
-                   bid_count = bid_count + 1,
-                   highest_bid_id = CASE WHEN $5 THEN (SELECT id FROM bid) ELSE highest_bid_id END,
-                   highest_bidder_id = CASE WHEN $5 THEN $2 ELSE highest_bidder_id END,
-                   highest_amount = CASE WHEN $5 THEN $3 ELSE highest_amount END,
-                   ends_at = COALESCE($6, ends_at)
-               WHERE id = $1
-               RETURNING (SELECT id FROM bid) AS "bid_id!",
-                         (SELECT created_at FROM bid) AS "created_at!",
-                         ends_at, bid_count"#,
+    let locked = lock_auction(tx, auction_id).await?;
+    let state = locked.state();
+    // A fresh statement after the lock: its snapshot sees every bid committed before.
+    let bidder_already_bid = if state.kind.is_sealed() {
+        sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM bids WHERE auction_id = $1 AND bidder_id = $2)
+               AS "exists!""#,
             auction_id,
-            bidder_id,
-            amount.as_decimal(),
-            locked.db_now,
-            accepted.becomes_highest,
-            accepted.new_ends_at,
+            bidder_id
         )
         .fetch_one(&mut *tx)
-        .await?;
-        Ok(PlacedBid {
-            bid: BidRecord {
-                id: row.bid_id,
-                auction_id,
-                bidder_id,
-                amount: amount.as_decimal(),
-                created_at: row.created_at,
-            },
-            kind: state.kind,
-            min_increment: state.min_increment,
-            becomes_highest: accepted.becomes_highest,
-            new_ends_at: accepted.new_ends_at,
-            ends_at: row.ends_at,
-            bid_count: row.bid_count,
-        })
-    }
+        .await?
+    } else {
+        false
+    };
+    let ctx = BidContext {
+        auction: &state,
+        now: locked.db_now,
+        bidder_already_bid,
+    };
+    let accepted = decide_bid(&ctx, amount).map_err(DomainError::BidRejected)?;
+    let row = sqlx::query!(
+        r#"WITH bid AS (
+               INSERT INTO bids (auction_id, bidder_id, amount, created_at)
+               VALUES ($1, $2, $3, $4)
+               RETURNING id, created_at
+           )
+           UPDATE auctions SET
+               bid_count = bid_count + 1,
+               highest_bid_id = CASE WHEN $5 THEN (SELECT id FROM bid) ELSE highest_bid_id END,
+               highest_bidder_id = CASE WHEN $5 THEN $2 ELSE highest_bidder_id END,
+               highest_amount = CASE WHEN $5 THEN $3 ELSE highest_amount END,
+               ends_at = COALESCE($6, ends_at)
+           WHERE id = $1
+           RETURNING (SELECT id FROM bid) AS "bid_id!",
+                     (SELECT created_at FROM bid) AS "created_at!",
+                     ends_at, bid_count"#,
+        auction_id,
+        bidder_id,
+        amount.as_decimal(),
+        locked.db_now,
+        accepted.becomes_highest,
+        accepted.new_ends_at,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(PlacedBid {
+        bid: BidRecord {
+            id: row.bid_id,
+            auction_id,
+            bidder_id,
+            amount: amount.as_decimal(),
+            created_at: row.created_at,
+        },
+        kind: state.kind,
+        min_increment: state.min_increment,
+        becomes_highest: accepted.becomes_highest,
+        new_ends_at: accepted.new_ends_at,
+        ends_at: row.ends_at,
+        bid_count: row.bid_count,
+    })
 }
 
 impl Storage {

@@ -1,21 +1,17 @@
 //! Settlement: closing auctions past their end, exactly once across instances.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use gavel_domain::money::format_amount;
 use gavel_domain::{settle, AuctionKind, Money, SettlementBid};
 use serde_json::json;
 
-use crate::{Storage, StorageError};
+use crate::{AuctionRecord, Storage, StorageError};
 
 /// An auction this call settled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettledAuction {
-    /// The auction.
-    pub auction_id: i64,
-    /// Winning bidder, if any.
-    pub winner_bidder_id: Option<i64>,
-    /// When it was closed.
-    pub closed_at: DateTime<Utc>,
+    /// The auction as closed.
+    pub auction: AuctionRecord,
     /// A win notice was queued.
     pub notice_queued: bool,
 }
@@ -70,7 +66,8 @@ impl Storage {
                 }
                 None => None,
             };
-            let closed_at = sqlx::query_scalar!(
+            let closed = sqlx::query_as!(
+                AuctionRecord,
                 r#"UPDATE auctions SET
                        closed_at = clock_timestamp(),
                        winner_bidder_id = $2,
@@ -78,7 +75,11 @@ impl Storage {
                        clearing_price = $4,
                        notice = CASE WHEN $5 THEN 'pending' ELSE 'none' END
                    WHERE id = $1
-                   RETURNING closed_at AS "closed_at!""#,
+                   RETURNING id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                             starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                             highest_amount, bid_count, closed_at, winner_bidder_id,
+                             winning_bid_id, clearing_price, notice, created_at,
+                             clock_timestamp() AS "db_now!""#,
                 a.id,
                 outcome.winner.map(|w| w.bidder_id),
                 outcome.winner.map(|w| w.bid_id),
@@ -87,15 +88,14 @@ impl Storage {
             )
             .fetch_one(&mut *tx)
             .await?;
-            if let (Some(url), Some(w), Some(price)) =
-                (&webhook_url, outcome.winner, outcome.clearing_price)
-            {
-                let notice_id = sqlx::query_scalar!("SELECT gen_random_uuid()::TEXT AS \"id!\"")
-                    .fetch_one(&mut *tx)
-                    .await?;
+            if let (Some(url), Some(w), Some(price), Some(closed_at)) = (
+                &webhook_url,
+                outcome.winner,
+                outcome.clearing_price,
+                closed.closed_at,
+            ) {
                 let payload = json!({
                     "event": "auction.won",
-                    "notice_id": notice_id,
                     "auction_id": a.id,
                     "bid_id": w.bid_id,
                     "bidder_id": w.bidder_id,
@@ -103,10 +103,13 @@ impl Storage {
                     "currency": a.currency,
                     "closed_at": closed_at.to_rfc3339_opts(SecondsFormat::Millis, true),
                 });
+                // The notice id is drawn by the insert and written into its own payload.
                 sqlx::query!(
-                    "INSERT INTO win_notices (notice_id, auction_id, bidder_id, url, payload)
-                     VALUES ($1::TEXT::UUID, $2, $3, $4, $5)",
-                    notice_id,
+                    "WITH drawn AS (SELECT gen_random_uuid() AS notice_id)
+                     INSERT INTO win_notices (notice_id, auction_id, bidder_id, url, payload)
+                     SELECT notice_id, $1, $2, $3,
+                            $4::JSONB || jsonb_build_object('notice_id', notice_id::TEXT)
+                     FROM drawn",
                     a.id,
                     w.bidder_id,
                     url,
@@ -116,9 +119,7 @@ impl Storage {
                 .await?;
             }
             settled.push(SettledAuction {
-                auction_id: a.id,
-                winner_bidder_id: outcome.winner.map(|w| w.bidder_id),
-                closed_at,
+                auction: closed,
                 notice_queued: webhook_url.is_some(),
             });
         }
