@@ -17,11 +17,18 @@
 #   running as root, since PostgreSQL refuses to run as root; empty otherwise).
 # - Missing packages (postgresql, redis-server) are installed with apt-get.
 #
+# Starting and stopping the servers is scripts/services.sh's job (the test
+# harness uses it too); this script picks the ports and cleans up.
+#
 # The command's exit code is propagated; whatever was started is stopped and
 # the temp dir removed on exit (also on INT/TERM/HUP).
 set -euo pipefail
 
-log() { printf 'with-services: %s\n' "$*" >&2; }
+SVC_LOG_TAG=with-services # read by services.sh
+# shellcheck source-path=SCRIPTDIR source=services.sh
+source "$(dirname "${BASH_SOURCE[0]}")/services.sh"
+
+log() { svc_log "$@"; }
 die() {
     log "error: $*"
     exit 1
@@ -32,7 +39,7 @@ if [[ $# -eq 0 ]]; then
     exit 2
 fi
 
-START_TIMEOUT=30 # seconds to wait for each service to become ready
+SVC_START_TIMEOUT=30 # seconds to wait for each service to become ready
 
 need_pg=false
 need_redis=false
@@ -44,39 +51,7 @@ is_root=false
 
 # ---------------------------------------------------------------- packages --
 
-# Print the PostgreSQL server bin dir (the one containing initdb, pg_ctl and
-# postgres), or nothing if none is found.
-find_pg_bin() {
-    local d cand=()
-    if [[ -n "${GAVEL_TEST_PG_BIN:-}" ]]; then
-        cand+=("$GAVEL_TEST_PG_BIN")
-    fi
-    if command -v pg_config >/dev/null 2>&1; then
-        d=$(pg_config --bindir 2>/dev/null || true)
-        [[ -n "$d" ]] && cand+=("$d")
-    fi
-    # Newest versioned Debian/Ubuntu install.
-    while IFS= read -r d; do
-        [[ -n "$d" ]] && cand+=("$d")
-    done < <(
-        shopt -s nullglob
-        for d in /usr/lib/postgresql/*/bin; do printf '%s\n' "$d"; done | sort -Vr
-    )
-    # Whatever is on PATH (resolving symlinks, e.g. /usr/local/bin/initdb).
-    if d=$(command -v initdb 2>/dev/null); then
-        d=$(readlink -f "$d")
-        cand+=("${d%/*}")
-    fi
-    for d in "${cand[@]}"; do
-        if [[ -x "$d/initdb" && -x "$d/pg_ctl" && -x "$d/postgres" ]]; then
-            printf '%s\n' "$d"
-            return 0
-        fi
-    done
-    return 0
-}
-
-PG_BIN=$(find_pg_bin)
+PG_BIN=$(svc_find_pg_bin)
 
 missing_pkgs=()
 [[ -z "$PG_BIN" ]] && missing_pkgs+=(postgresql)
@@ -101,7 +76,7 @@ if [[ ${#missing_pkgs[@]} -gt 0 ]]; then
             "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update &&
                 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing_pkgs[@]}"
         } >&2 || die "apt-get install ${missing_pkgs[*]} failed"
-        PG_BIN=$(find_pg_bin)
+        PG_BIN=$(svc_find_pg_bin)
     elif $need_pg || $need_redis; then
         die "missing packages: ${missing_pkgs[*]} (install them, e.g. apt-get install ${missing_pkgs[*]})"
     fi
@@ -112,16 +87,11 @@ if [[ -z "$PG_BIN" ]]; then
     log "warning: no PostgreSQL server binaries found; GAVEL_TEST_PG_BIN will be empty"
 fi
 
-# PostgreSQL refuses to run as root: use the 'postgres' system user then.
+# PostgreSQL refuses to run as root: use the 'postgres' system user then
+# (svc_pg_user creates it if missing).
 PG_RUNAS=
 if $is_root; then
-    PG_RUNAS=postgres
-    if ! id -u "$PG_RUNAS" >/dev/null 2>&1; then
-        log "creating system user $PG_RUNAS"
-        useradd --system --user-group --no-create-home \
-            --home-dir /var/lib/postgresql --shell /bin/bash "$PG_RUNAS" ||
-            die "could not create user $PG_RUNAS"
-    fi
+    PG_RUNAS=$(svc_pg_user) || die "could not create user postgres"
 fi
 
 export GAVEL_TEST_PG_BIN="$PG_BIN"
@@ -130,50 +100,20 @@ export GAVEL_TEST_PG_RUNAS="$PG_RUNAS"
 # ----------------------------------------------------------------- cleanup --
 
 TMP_DIR=
-PG_DATA=
 PG_STARTED=false
-REDIS_PID=
-REDIS_PORT=
+REDIS_STARTED=false
 CLEANED=false
-
-# Run a command as the PostgreSQL user (from a directory it can access).
-pg_run() {
-    if [[ -n "$PG_RUNAS" ]]; then
-        (cd "$TMP_DIR" && runuser -u "$PG_RUNAS" -- "$@")
-    else
-        "$@"
-    fi
-}
 
 stop_pg() {
     $PG_STARTED || return 0
     PG_STARTED=false
-    if ! pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 20 stop >/dev/null 2>&1; then
-        # Not stopped (or never fully started): kill the postmaster directly.
-        local pid
-        pid=$(head -n1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
-        if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -QUIT "$pid" 2>/dev/null || true
-            sleep 1
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
+    svc_pg_stop "$TMP_DIR" fast || true
 }
 
 stop_redis() {
-    [[ -n "$REDIS_PID" ]] || return 0
-    local pid=$REDIS_PID
-    REDIS_PID=
-    if kill -0 "$pid" 2>/dev/null; then
-        redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-        local i
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
+    $REDIS_STARTED || return 0
+    REDIS_STARTED=false
+    svc_redis_stop "$TMP_DIR/redis" || true
 }
 
 cleanup() {
@@ -259,52 +199,23 @@ fi
 
 # -------------------------------------------------------------- PostgreSQL --
 
+# The cluster's files are in $TMP_DIR/pgdata, its socket and logs in $TMP_DIR.
 start_pg() {
-    PG_DATA="$TMP_DIR/pgdata"
-    if ! pg_run "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -A trust -E UTF8 \
-        --locale=C --no-sync >"$TMP_DIR/initdb.log" 2>&1; then
-        cat "$TMP_DIR/initdb.log" >&2
-        die "initdb failed"
-    fi
-
-    local attempt port pg_log="$TMP_DIR/postgres.log"
+    local attempt port rc
     for attempt in 1 2 3 4 5; do
         port=$(free_port "$NEXT_PORT")
         NEXT_PORT=$((port + 1))
-        # Later settings win, so re-appending per attempt is fine.
-        cat >>"$PG_DATA/postgresql.conf" <<EOF
-
-# --- with-services.sh (attempt $attempt) ---
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$TMP_DIR'
-max_connections = 400
-shared_buffers = 128MB
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-EOF
         PG_STARTED=true
-        if ! pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$pg_log" -w -t "$START_TIMEOUT" \
-            start >/dev/null 2>&1; then
-            if grep -qiE 'could not (bind|create listen)|address already in use' "$pg_log" 2>/dev/null; then
-                log "port $port was taken, retrying"
-                stop_pg
-                continue
-            fi
-            cat "$pg_log" >&2 2>/dev/null || true
-            die "PostgreSQL failed to start (log above)"
+        rc=0
+        svc_pg_start "$TMP_DIR" "$port" max_connections=400 shared_buffers=128MB \
+            synchronous_commit=off full_page_writes=off || rc=$?
+        if ((rc == SVC_PORT_TAKEN)); then
+            log "port $port was taken, retrying (attempt $attempt)"
+            continue
         fi
-        local deadline=$((SECONDS + START_TIMEOUT))
-        until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -t 2; do
-            if ((SECONDS >= deadline)); then
-                cat "$pg_log" >&2
-                die "PostgreSQL not ready after ${START_TIMEOUT}s (pg_isready on 127.0.0.1:$port)"
-            fi
-            sleep 0.2
-        done
+        ((rc == 0)) || die "PostgreSQL failed to start (log above)"
         export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
-        log "PostgreSQL ready on 127.0.0.1:$port (data dir $PG_DATA)"
+        log "PostgreSQL ready on 127.0.0.1:$port (data dir $TMP_DIR/pgdata)"
         return 0
     done
     die "could not start PostgreSQL on a free port"
@@ -313,45 +224,21 @@ EOF
 # ------------------------------------------------------------------- Redis --
 
 start_redis() {
-    local dir="$TMP_DIR/redis" attempt port redis_log redis_out
-    mkdir -p "$dir"
-    redis_log="$dir/redis.log"
-    redis_out="$dir/redis.out"
+    local attempt port rc
     for attempt in 1 2 3 4 5; do
         port=$(free_port "$NEXT_PORT")
         NEXT_PORT=$((port + 1))
-        : >"$redis_log"
-        : >"$redis_out"
-        REDIS_PORT=$port
-        redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-            --daemonize no --dir "$dir" --logfile "$redis_log" \
-            </dev/null >"$redis_out" 2>&1 &
-        REDIS_PID=$!
-
-        local deadline=$((SECONDS + START_TIMEOUT)) reply
-        while :; do
-            reply=$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)
-            if [[ "$reply" == PONG ]]; then
-                export REDIS_URL="redis://127.0.0.1:$port"
-                log "Redis ready on 127.0.0.1:$port"
-                return 0
-            fi
-            if ! kill -0 "$REDIS_PID" 2>/dev/null; then
-                wait "$REDIS_PID" 2>/dev/null || true
-                REDIS_PID=
-                if grep -qiE 'address already in use|could not create server tcp' "$redis_log" "$redis_out"; then
-                    log "port $port was taken, retrying"
-                    continue 2
-                fi
-                cat "$redis_out" "$redis_log" >&2
-                die "redis-server failed to start (log above)"
-            fi
-            if ((SECONDS >= deadline)); then
-                cat "$redis_log" >&2
-                die "Redis not ready after ${START_TIMEOUT}s (redis-cli -p $port ping)"
-            fi
-            sleep 0.1
-        done
+        REDIS_STARTED=true
+        rc=0
+        svc_redis_start "$TMP_DIR/redis" "$port" || rc=$?
+        if ((rc == SVC_PORT_TAKEN)); then
+            log "port $port was taken, retrying (attempt $attempt)"
+            continue
+        fi
+        ((rc == 0)) || die "redis-server failed to start (log above)"
+        export REDIS_URL="redis://127.0.0.1:$port"
+        log "Redis ready on 127.0.0.1:$port"
+        return 0
     done
     die "could not start redis-server on a free port"
 }
