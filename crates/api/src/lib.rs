@@ -1,24 +1,18 @@
-//! gavel's HTTP API: configuration, the router and its layers, and the server loop.
+//! gavel's HTTP API and the `gavel` binary's insides:
+//!
+//! - [`boot`]: the command line, settings, logging, start and graceful stop;
+//! - [`http`]: the router and its layers, the one error mapping, extractors, views and
+//!   routes (the only part that knows HTTP);
+//! - [`workers`]: the background loops (settlement, win notices, event relay, housekeeping).
+//!
+//! The use cases themselves live in the `gavel-service` crate, the rules in `gavel-domain`.
 
-pub mod app;
-pub mod auth;
-pub mod background;
-pub mod bidding;
-pub mod config;
-pub mod error;
-pub mod events;
-pub mod extract;
-pub mod keys;
-pub mod metrics;
-pub mod pagination;
-pub mod routes;
-pub mod server;
-pub mod state;
-pub mod telemetry;
-pub mod views;
-pub mod webhooks;
+pub mod boot;
+pub mod http;
+pub mod workers;
 
-pub use app::router;
-pub use config::Settings;
-pub use error::ApiError;
-pub use state::AppState;
+pub use boot::server;
+pub use boot::settings::Settings;
+pub use http::error::ApiError;
+pub use http::state::AppState;
+pub use http::{router, HttpOptions};

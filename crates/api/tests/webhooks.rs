@@ -113,7 +113,7 @@ async fn the_winner_gets_a_signed_notice(pool: PgPool) {
         .unwrap()
         .parse()
         .unwrap();
-    assert_eq!(sig, gavel_api::webhooks::signature(&secret, t, body));
+    assert_eq!(sig, gavel_service::notices::signature(&secret, t, body));
     assert!((chrono::Utc::now().timestamp() - t).abs() < 60);
 }
 
@@ -159,7 +159,7 @@ async fn pending_notices_survive_a_restart(pool: PgPool) {
     let port = common::free_port();
     let url = format!("http://127.0.0.1:{port}/hook");
     let slow = Options {
-        webhooks: gavel_api::webhooks::WebhookSettings {
+        webhooks: gavel_service::WebhookSettings {
             backoff_base: Duration::from_secs(1),
             ..Options::default().webhooks
         },

@@ -9,13 +9,14 @@
 
 mod error;
 mod scripts;
+mod sortable;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
-use gavel_domain::Money;
+use gavel_domain::{AuctionId, Money};
 
 pub use error::CacheError;
 
@@ -144,10 +145,15 @@ impl Cache {
     ///
     /// `None` means "cannot tell" (no entry, Redis down, the auction may be over):
     /// the bid must go to PostgreSQL.
-    pub async fn check_bid(&self, auction_id: i64, amount: Money, now_ms: i64) -> Option<TooLow> {
+    pub async fn check_bid(
+        &self,
+        auction_id: AuctionId,
+        amount: Money,
+        now_ms: i64,
+    ) -> Option<TooLow> {
         let inner = self.usable()?;
         let key = inner.key(auction_id);
-        let probe = amount.to_sortable_key();
+        let probe = sortable::to_key(amount);
         let found: Option<String> = inner
             .run(|mut c| async move {
                 scripts::check()
@@ -159,22 +165,22 @@ impl Cache {
             })
             .await
             .ok()?;
-        let min_amount = Money::from_sortable_key(&found?)?;
+        let min_amount = sortable::from_key(&found?)?;
         Some(TooLow { min_amount })
     }
 
     /// Records a committed english bid: raises the entry only if `amount` is above it.
     pub async fn record_highest(
         &self,
-        auction_id: i64,
+        auction_id: AuctionId,
         amount: Money,
         next_min: Money,
         ends_at_ms: i64,
     ) {
         let Some(inner) = self.usable() else { return };
         let key = inner.key(auction_id);
-        let high = amount.to_sortable_key();
-        let next = next_min.to_sortable_key();
+        let high = sortable::to_key(amount);
+        let next = sortable::to_key(next_min);
         let _ = inner
             .run(|mut c| async move {
                 scripts::raise()
@@ -190,7 +196,7 @@ impl Cache {
     }
 
     /// Drops an auction's entry (when it is cancelled or settled).
-    pub async fn forget(&self, auction_id: i64) {
+    pub async fn forget(&self, auction_id: AuctionId) {
         let Some(inner) = self.usable() else { return };
         let key = inner.key(auction_id);
         let _ = inner
@@ -254,7 +260,7 @@ impl Cache {
 }
 
 impl Inner {
-    fn key(&self, auction_id: i64) -> String {
+    fn key(&self, auction_id: AuctionId) -> String {
         format!("{}:auction:{auction_id}", self.prefix)
     }
 

@@ -3,10 +3,14 @@
 use std::time::{Duration, Instant};
 
 use gavel_cache::{Cache, CacheHealth};
-use gavel_domain::Money;
+use gavel_domain::{AuctionId, Money};
 
 fn m(s: &str) -> Money {
     s.parse().unwrap()
+}
+
+fn id(n: i64) -> AuctionId {
+    AuctionId::new(n).unwrap()
 }
 
 fn cache() -> Cache {
@@ -29,34 +33,45 @@ const NOW_MS: i64 = 1_795_000_000_000;
 #[tokio::test]
 async fn unknown_auctions_are_never_refused() {
     let c = cache();
-    assert_eq!(c.check_bid(1, m("0.01"), NOW_MS).await, None);
+    assert_eq!(c.check_bid(id(1), m("0.01"), NOW_MS).await, None);
 }
 
 #[tokio::test]
 async fn bids_below_the_next_minimum_are_refused() {
     let c = cache();
-    c.record_highest(7, m("10"), m("10.05"), FAR_FUTURE_MS)
+    c.record_highest(id(7), m("10"), m("10.05"), FAR_FUTURE_MS)
         .await;
-    let too_low = c.check_bid(7, m("10.0499"), NOW_MS).await.unwrap();
+    let too_low = c.check_bid(id(7), m("10.0499"), NOW_MS).await.unwrap();
     assert_eq!(too_low.min_amount, m("10.05"));
-    assert_eq!(c.check_bid(7, m("10.05"), NOW_MS).await, None);
-    assert_eq!(c.check_bid(7, m("99999999999999.9999"), NOW_MS).await, None);
+    assert_eq!(c.check_bid(id(7), m("10.05"), NOW_MS).await, None);
+    assert_eq!(
+        c.check_bid(id(7), m("99999999999999.9999"), NOW_MS).await,
+        None
+    );
 }
 
 #[tokio::test]
 async fn the_entry_only_moves_up() {
     let c = cache();
-    c.record_highest(8, m("20"), m("21"), FAR_FUTURE_MS).await;
+    c.record_highest(id(8), m("20"), m("21"), FAR_FUTURE_MS)
+        .await;
     // A late writer with a lower committed amount must not lower the entry.
-    c.record_highest(8, m("9.9999"), m("10.9999"), FAR_FUTURE_MS)
+    c.record_highest(id(8), m("9.9999"), m("10.9999"), FAR_FUTURE_MS)
         .await;
     assert_eq!(
-        c.check_bid(8, m("20.99"), NOW_MS).await.unwrap().min_amount,
+        c.check_bid(id(8), m("20.99"), NOW_MS)
+            .await
+            .unwrap()
+            .min_amount,
         m("21")
     );
-    c.record_highest(8, m("100"), m("101"), FAR_FUTURE_MS).await;
+    c.record_highest(id(8), m("100"), m("101"), FAR_FUTURE_MS)
+        .await;
     assert_eq!(
-        c.check_bid(8, m("100.5"), NOW_MS).await.unwrap().min_amount,
+        c.check_bid(id(8), m("100.5"), NOW_MS)
+            .await
+            .unwrap()
+            .min_amount,
         m("101")
     );
 }
@@ -64,29 +79,30 @@ async fn the_entry_only_moves_up() {
 #[tokio::test]
 async fn past_the_end_the_cache_steps_aside() {
     let c = cache();
-    c.record_highest(9, m("5"), m("6"), NOW_MS).await;
+    c.record_highest(id(9), m("5"), m("6"), NOW_MS).await;
     // At or after ends_at PostgreSQL must answer (auction_not_open), not the cache.
-    assert_eq!(c.check_bid(9, m("1"), NOW_MS).await, None);
-    assert!(c.check_bid(9, m("1"), NOW_MS - 1).await.is_some());
+    assert_eq!(c.check_bid(id(9), m("1"), NOW_MS).await, None);
+    assert!(c.check_bid(id(9), m("1"), NOW_MS - 1).await.is_some());
 }
 
 #[tokio::test]
 async fn forgotten_entries_refuse_nothing() {
     let c = cache();
-    c.record_highest(10, m("5"), m("6"), FAR_FUTURE_MS).await;
-    c.forget(10).await;
-    assert_eq!(c.check_bid(10, m("1"), NOW_MS).await, None);
+    c.record_highest(id(10), m("5"), m("6"), FAR_FUTURE_MS)
+        .await;
+    c.forget(id(10)).await;
+    assert_eq!(c.check_bid(id(10), m("1"), NOW_MS).await, None);
 }
 
 #[tokio::test]
 async fn an_unreachable_redis_is_skipped_quickly_and_reported_degraded() {
     let c = Cache::new("redis://127.0.0.1:1", "x", Duration::from_millis(200)).unwrap();
     let started = Instant::now();
-    assert_eq!(c.check_bid(1, m("1"), NOW_MS).await, None);
+    assert_eq!(c.check_bid(id(1), m("1"), NOW_MS).await, None);
     assert_eq!(c.health(), CacheHealth::Degraded);
     // Once known down, calls are skipped without trying.
     for _ in 0..100 {
-        assert_eq!(c.check_bid(1, m("1"), NOW_MS).await, None);
+        assert_eq!(c.check_bid(id(1), m("1"), NOW_MS).await, None);
     }
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(c.probe().await, CacheHealth::Degraded);
@@ -96,8 +112,8 @@ async fn an_unreachable_redis_is_skipped_quickly_and_reported_degraded() {
 async fn disabled_cache_does_nothing() {
     let c = Cache::disabled();
     assert_eq!(c.health(), CacheHealth::Disabled);
-    c.record_highest(1, m("5"), m("6"), FAR_FUTURE_MS).await;
-    assert_eq!(c.check_bid(1, m("1"), NOW_MS).await, None);
+    c.record_highest(id(1), m("5"), m("6"), FAR_FUTURE_MS).await;
+    assert_eq!(c.check_bid(id(1), m("1"), NOW_MS).await, None);
 }
 
 #[tokio::test]

@@ -1,17 +1,32 @@
-//! The pure rules of gavel: money, auctions, bids and settlement.
+//! The pure rules of gavel: money, auctions, bids, who sees what, and settlement.
 //!
 //! Nothing here does I/O; every clock reading is passed in, so the rules
 //! are decided the same way on every instance and in every test.
 
 pub mod auction;
 pub mod bid;
+pub mod bidder;
 pub mod error;
+pub mod events;
+pub mod ids;
 pub mod money;
 pub mod notice;
 pub mod settlement;
+pub mod visibility;
 
-pub use auction::{AuctionKind, AuctionState, AuctionStatus, NewAuction, NewAuctionInput};
-pub use bid::{decide_bid, AcceptedBid, BidContext, BidRejection};
+pub use auction::{
+    Auction, AuctionKind, AuctionResult, AuctionState, AuctionStatus, HighestBid, NewAuction,
+    NewAuctionInput, Winner,
+};
+pub use bid::{
+    decide_bid, AcceptedBid, Bid, BidAmount, BidContext, BidOutcome, BidRejection, BidRequest,
+    PlacedBid,
+};
+pub use bidder::{Bidder, NewBidder, NewBidderInput};
 pub use error::{DomainError, FieldError};
+pub use events::AuctionEvent;
+pub use ids::{AuctionId, BidId, BidderId, IdError};
 pub use money::Money;
+pub use notice::{NoticeState, WinNotice};
 pub use settlement::{settle, Settlement, SettlementBid};
+pub use visibility::Viewer;

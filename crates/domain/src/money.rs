@@ -72,19 +72,6 @@ impl Money {
     pub fn plus(self, other: Money) -> Decimal {
         self.0 + other.0
     }
-
-    /// The amount as a fixed-width string of ten-thousandths (19 digits), whose
-    /// text order is its numeric order: the Redis cache compares these.
-    pub fn to_sortable_key(&self) -> String {
-        let units = (self.0 * Decimal::from(10_000)).trunc();
-        format!("{:0>19}", units.to_string())
-    }
-
-    /// Reads back [`Money::to_sortable_key`].
-    pub fn from_sortable_key(key: &str) -> Option<Money> {
-        let units: i128 = key.parse().ok()?;
-        Money::from_decimal(Decimal::from_i128_with_scale(units, 4)).ok()
-    }
 }
 
 /// Formats a decimal the way responses give amounts: at least two fractional digits.
@@ -327,17 +314,5 @@ mod tests {
     fn serialises_as_a_string() {
         let m = parse("12.5").unwrap();
         assert_eq!(serde_json::to_string(&m).unwrap(), "\"12.50\"");
-    }
-
-    #[test]
-    fn sortable_key_orders_like_the_numbers() {
-        let a = parse("9.9999").unwrap().to_sortable_key();
-        let b = parse("10").unwrap().to_sortable_key();
-        let c = parse("99999999999999.9999").unwrap().to_sortable_key();
-        assert!(a < b && b < c);
-        assert_eq!(a.len(), 19);
-        assert_eq!(c.len(), 19);
-        let back = Money::from_sortable_key(&c).unwrap();
-        assert_eq!(back.to_string(), "99999999999999.9999");
     }
 }

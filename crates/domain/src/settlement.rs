@@ -1,15 +1,16 @@
 //! Settlement: who wins a finished auction and what they pay.
 
 use crate::auction::AuctionKind;
+use crate::ids::{BidId, BidderId};
 use crate::money::Money;
 
 /// One accepted bid, as settlement sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SettlementBid {
     /// Bid id; lower ids were accepted earlier.
-    pub bid_id: i64,
+    pub bid_id: BidId,
     /// Who placed it.
-    pub bidder_id: i64,
+    pub bidder_id: BidderId,
     /// How much.
     pub amount: Money,
 }
@@ -65,8 +66,8 @@ mod tests {
 
     fn b(id: i64, amount: &str) -> SettlementBid {
         SettlementBid {
-            bid_id: id,
-            bidder_id: id * 10,
+            bid_id: BidId::new(id).unwrap(),
+            bidder_id: BidderId::new(id * 10).unwrap(),
             amount: amount.parse().unwrap(),
         }
     }
@@ -88,14 +89,14 @@ mod tests {
             m("1"),
             &[b(3, "7"), b(2, "7"), b(1, "3")],
         );
-        assert_eq!(s.winner.unwrap().bid_id, 2);
+        assert_eq!(s.winner.unwrap().bid_id.get(), 2);
         assert_eq!(s.clearing_price, Some(m("7")));
     }
 
     #[test]
     fn second_price_pays_second_highest_or_reserve() {
         let s = settle(AuctionKind::SecondPrice, m("1"), &[b(1, "10"), b(2, "4")]);
-        assert_eq!(s.winner.unwrap().bid_id, 1);
+        assert_eq!(s.winner.unwrap().bid_id.get(), 1);
         assert_eq!(s.clearing_price, Some(m("4")));
         let s = settle(AuctionKind::SecondPrice, m("5"), &[b(1, "10"), b(2, "4")]);
         assert_eq!(s.clearing_price, Some(m("5")));
@@ -105,7 +106,7 @@ mod tests {
         assert_eq!(s.clearing_price, Some(m("10")));
         // a tie: the earliest wins and pays the equal second amount
         let s = settle(AuctionKind::SecondPrice, m("0"), &[b(2, "6"), b(1, "6")]);
-        assert_eq!(s.winner.unwrap().bid_id, 1);
+        assert_eq!(s.winner.unwrap().bid_id.get(), 1);
         assert_eq!(s.clearing_price, Some(m("6")));
     }
 }

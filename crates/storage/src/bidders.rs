@@ -1,25 +1,13 @@
 //! Bidders: the exchanges and seats that hold API keys.
 
-use chrono::{DateTime, Utc};
+use gavel_domain::{Bidder, BidderId};
 
+use crate::rows::BidderRow;
 use crate::{Storage, StorageError};
 
-/// A bidder as stored (never its key).
-#[derive(Debug, Clone, PartialEq)]
-pub struct BidderRecord {
-    /// Id.
-    pub id: i64,
-    /// Display name.
-    pub name: String,
-    /// Where win notices go.
-    pub webhook_url: Option<String>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-}
-
-/// A bidder to create; the caller made the key and keeps only its hash here.
+/// A bidder to store; the caller made the key and keeps only its hash here.
 #[derive(Debug, Clone)]
-pub struct NewBidder<'a> {
+pub struct NewBidderRow<'a> {
     /// Display name.
     pub name: &'a str,
     /// Where win notices go.
@@ -32,10 +20,9 @@ pub struct NewBidder<'a> {
 
 impl Storage {
     /// Stores a new bidder.
-    pub async fn create_bidder(&self, b: NewBidder<'_>) -> Result<BidderRecord, StorageError> {
-        self.ensure_ready()?;
-        let row = sqlx::query_as!(
-            BidderRecord,
+    pub async fn create_bidder(&self, b: NewBidderRow<'_>) -> Result<Bidder, StorageError> {
+        sqlx::query_as!(
+            BidderRow,
             r#"INSERT INTO bidders (name, webhook_url, api_key_hash, webhook_secret)
                VALUES ($1, $2, $3, $4)
                RETURNING id, name, webhook_url, created_at"#,
@@ -44,43 +31,43 @@ impl Storage {
             b.api_key_hash,
             b.webhook_secret,
         )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row)
+        .fetch_one(self.db()?)
+        .await?
+        .try_into()
     }
 
-    /// Bidders newest first, `limit` of them with ids below `before_id`.
+    /// Bidders newest first, `limit` of them with ids below `before`.
     pub async fn list_bidders(
         &self,
         limit: i64,
-        before_id: Option<i64>,
-    ) -> Result<Vec<BidderRecord>, StorageError> {
-        self.ensure_ready()?;
+        before: Option<BidderId>,
+    ) -> Result<Vec<Bidder>, StorageError> {
         let rows = sqlx::query_as!(
-            BidderRecord,
+            BidderRow,
             r#"SELECT id, name, webhook_url, created_at FROM bidders
                WHERE ($1::BIGINT IS NULL OR id < $1)
                ORDER BY id DESC LIMIT $2"#,
-            before_id,
+            before.map(BidderId::get),
             limit,
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.db()?)
         .await?;
-        Ok(rows)
+        crate::rows::all(rows)
     }
 
-    /// The id of the bidder whose API key hashes to `hash`, and the stored hash.
+    /// The bidder whose API key hashes to `hash`, with the stored hash (for a
+    /// constant-time comparison by the caller).
     pub async fn find_bidder_by_key_hash(
         &self,
         hash: &[u8],
-    ) -> Result<Option<(i64, Vec<u8>)>, StorageError> {
-        self.ensure_ready()?;
+    ) -> Result<Option<(BidderId, Vec<u8>)>, StorageError> {
         let row = sqlx::query!(
             "SELECT id, api_key_hash FROM bidders WHERE api_key_hash = $1",
             hash
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.db()?)
         .await?;
-        Ok(row.map(|r| (r.id, r.api_key_hash)))
+        row.map(|r| Ok((crate::rows::bidder_id(r.id)?, r.api_key_hash)))
+            .transpose()
     }
 }

@@ -14,9 +14,12 @@ pub enum StorageError {
     /// A domain rule refused the operation.
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// A stored row breaks a rule the schema should have kept (a bug or a hand edit).
+    #[error("stored row is not valid: {0}")]
+    Corrupt(String),
     /// Anything else: a bug or an unexpected database answer.
-    #[error("database error: {0}")]
-    Internal(sqlx::Error),
+    #[error("database error")]
+    Internal(#[source] sqlx::Error),
 }
 
 impl From<sqlx::Error> for StorageError {

@@ -1,7 +1,11 @@
-//! Idempotency keys: the first answer to a keyed bid, stored in the bid's transaction.
+//! Idempotency keys: a keyed bid's outcome, stored in the bid's own transaction, so a
+//! repeat is answered with the first outcome (rendered by the caller as it was the first
+//! time).
 
-use serde_json::Value;
+use gavel_domain::{BidOutcome, BidRequest};
+use sqlx::types::Json;
 
+use crate::bids::{decide_and_record, Decision};
 use crate::{Storage, StorageError};
 
 /// How long keys are kept at least.
@@ -16,35 +20,79 @@ pub struct IdempotencyKey<'a> {
     pub request_hash: &'a [u8],
 }
 
-/// A stored first answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredResponse {
-    /// HTTP status.
-    pub status: u16,
-    /// JSON body.
-    pub body: Value,
-}
-
-/// What a keyed request turned into.
+/// What a keyed bid turned into.
 #[derive(Debug)]
-pub enum Idempotent<T> {
-    /// First time this key was seen: the fresh outcome (its answer is now stored).
-    Fresh(T),
-    /// Seen before with the same request: the stored first answer.
-    Replay(StoredResponse),
+pub enum Keyed {
+    /// First time this key was seen: the fresh decision (its outcome is now stored).
+    Fresh(Decision),
+    /// Seen before with the same request: the stored first outcome.
+    Replay(BidOutcome),
     /// Seen before with a different request.
     KeyReused,
 }
 
 impl Storage {
+    /// [`Storage::place_bid`] under an idempotency key.
+    ///
+    /// The key row is inserted first in the same transaction: a concurrent repeat waits on
+    /// its unique index until this transaction ends, then finds the stored outcome. A
+    /// failure (database gone) stores nothing, so a retry is decided afresh.
+    pub async fn place_bid_once(
+        &self,
+        req: &BidRequest,
+        key: IdempotencyKey<'_>,
+    ) -> Result<Keyed, StorageError> {
+        let mut tx = self.db()?.begin().await?;
+        // A placeholder outcome, replaced below before commit; never visible to others.
+        let claimed = sqlx::query_scalar!(
+            r#"INSERT INTO idempotency_keys (bidder_id, key, request_hash, outcome)
+               VALUES ($1, $2, $3, 'null')
+               ON CONFLICT (bidder_id, key) DO NOTHING
+               RETURNING 1 AS "one!""#,
+            req.bidder_id.get(),
+            key.key,
+            key.request_hash,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        if !claimed {
+            let stored = sqlx::query!(
+                r#"SELECT request_hash, outcome AS "outcome!: Json<BidOutcome>"
+                   FROM idempotency_keys WHERE bidder_id = $1 AND key = $2"#,
+                req.bidder_id.get(),
+                key.key,
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.rollback().await?;
+            return match stored {
+                // Pruned between the two statements: vanishingly rare; let the client retry.
+                None => Err(StorageError::Unavailable),
+                Some(s) if s.request_hash != key.request_hash => Ok(Keyed::KeyReused),
+                Some(s) => Ok(Keyed::Replay(s.outcome.0)),
+            };
+        }
+        let decision = decide_and_record(&mut tx, req).await?;
+        sqlx::query!(
+            "UPDATE idempotency_keys SET outcome = $3 WHERE bidder_id = $1 AND key = $2",
+            req.bidder_id.get(),
+            key.key,
+            Json(BidOutcome::of(&decision)) as _,
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Keyed::Fresh(decision))
+    }
+
     /// Deletes keys older than `KEEP_HOURS`; returns how many went.
     pub async fn prune_idempotency_keys(&self) -> Result<u64, StorageError> {
-        self.ensure_ready()?;
         let done = sqlx::query!(
             "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",
             KEEP_HOURS
         )
-        .execute(&self.pool)
+        .execute(self.db()?)
         .await?;
         Ok(done.rows_affected())
     }

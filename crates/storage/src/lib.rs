@@ -7,6 +7,7 @@ pub mod bids;
 pub mod error;
 pub mod idempotency;
 pub mod notices;
+mod rows;
 pub mod settlement;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,11 +17,10 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
-pub use auctions::{AuctionRecord, StatusFilter};
-pub use bidders::{BidderRecord, NewBidder};
-pub use bids::{BidRecord, PlacedBid};
+pub use bidders::NewBidderRow;
+pub use bids::Decision;
 pub use error::StorageError;
-pub use idempotency::{IdempotencyKey, Idempotent, StoredResponse};
+pub use idempotency::{IdempotencyKey, Keyed};
 pub use notices::{Attempt, DueNotice};
 pub use settlement::SettledAuction;
 
@@ -84,9 +84,8 @@ impl Storage {
 
     /// Answers whether PostgreSQL is reachable and migrated right now.
     pub async fn ping(&self) -> Result<(), StorageError> {
-        self.ensure_ready()?;
         sqlx::query_scalar!("SELECT 1 AS \"one!\"")
-            .fetch_one(&self.pool)
+            .fetch_one(self.db()?)
             .await?;
         Ok(())
     }
@@ -96,9 +95,11 @@ impl Storage {
         self.pool.close().await;
     }
 
-    fn ensure_ready(&self) -> Result<(), StorageError> {
+    /// The pool, once migrations are applied: the one way queries reach the database, so
+    /// none meets a missing table while PostgreSQL is still being migrated.
+    fn db(&self) -> Result<&PgPool, StorageError> {
         if self.is_migrated() {
-            Ok(())
+            Ok(&self.pool)
         } else {
             Err(StorageError::Unavailable)
         }

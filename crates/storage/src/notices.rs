@@ -1,8 +1,9 @@
 //! Win notices: claiming due ones and recording delivery attempts.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use gavel_domain::WinNotice;
 
+use crate::rows::{auction_id, bid_id, bidder_id, money};
 use crate::{Storage, StorageError};
 
 /// A notice claimed for one delivery attempt.
@@ -10,14 +11,10 @@ use crate::{Storage, StorageError};
 pub struct DueNotice {
     /// Row id.
     pub id: i64,
-    /// The id receivers dedupe on.
-    pub notice_id: String,
-    /// The auction it is about.
-    pub auction_id: i64,
+    /// What the winner is told.
+    pub notice: WinNotice,
     /// Where to POST.
     pub url: String,
-    /// The body.
-    pub payload: Value,
     /// Attempts made before this one.
     pub attempts: i32,
     /// The winner's signing secret.
@@ -46,9 +43,7 @@ impl Storage {
         limit: i64,
         lease_secs: i32,
     ) -> Result<Vec<DueNotice>, StorageError> {
-        self.ensure_ready()?;
-        let rows = sqlx::query_as!(
-            DueNotice,
+        let rows = sqlx::query!(
             r#"WITH due AS (
                    SELECT id FROM win_notices
                    WHERE state = 'pending' AND next_attempt_at <= now()
@@ -59,24 +54,51 @@ impl Storage {
                    UPDATE win_notices n
                    SET next_attempt_at = now() + make_interval(secs => $2)
                    FROM due WHERE n.id = due.id
-                   RETURNING n.id, n.notice_id, n.auction_id, n.bidder_id, n.url, n.payload,
-                             n.attempts
+                   RETURNING n.id, n.notice_id, n.auction_id, n.bidder_id, n.url, n.attempts
                )
-               SELECT c.id AS "id!", c.notice_id::TEXT AS "notice_id!", c.auction_id AS "auction_id!",
-                      c.url AS "url!", c.payload AS "payload!: Value", c.attempts AS "attempts!",
-                      b.webhook_secret
-               FROM claimed c JOIN bidders b ON b.id = c.bidder_id"#,
+               SELECT c.id AS "id!", c.notice_id::TEXT AS "notice_id!",
+                      c.auction_id AS "auction_id!", c.bidder_id AS "bidder_id!",
+                      c.url AS "url!", c.attempts AS "attempts!", b.webhook_secret,
+                      a.winning_bid_id, a.clearing_price, a.currency, a.closed_at
+               FROM claimed c
+               JOIN bidders b ON b.id = c.bidder_id
+               JOIN auctions a ON a.id = c.auction_id"#,
             limit,
             f64::from(lease_secs),
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.db()?)
         .await?;
-        Ok(rows)
+        rows.into_iter()
+            .map(|r| {
+                let (Some(bid), Some(price), Some(closed_at)) =
+                    (r.winning_bid_id, r.clearing_price, r.closed_at)
+                else {
+                    return Err(StorageError::Corrupt(format!(
+                        "win notice {} for an auction without a winner",
+                        r.id
+                    )));
+                };
+                Ok(DueNotice {
+                    id: r.id,
+                    notice: WinNotice {
+                        notice_id: r.notice_id,
+                        auction_id: auction_id(r.auction_id)?,
+                        bid_id: bid_id(bid)?,
+                        bidder_id: bidder_id(r.bidder_id)?,
+                        clearing_price: money("clearing price", price)?,
+                        currency: r.currency,
+                        closed_at,
+                    },
+                    url: r.url,
+                    attempts: r.attempts,
+                    webhook_secret: r.webhook_secret,
+                })
+            })
+            .collect()
     }
 
     /// Records an attempt on notice `id` and mirrors its state on the auction.
     pub async fn record_attempt(&self, id: i64, attempt: &Attempt) -> Result<(), StorageError> {
-        self.ensure_ready()?;
         let (state, error, retry_at) = match attempt {
             Attempt::Delivered => ("delivered", None, None),
             Attempt::Failed {
@@ -88,7 +110,7 @@ impl Storage {
                 retry_at: None,
             } => ("failed", Some(error.as_str()), None),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db()?.begin().await?;
         let auction_id = sqlx::query_scalar!(
             r#"UPDATE win_notices SET
                    state = $2,

@@ -1,21 +1,42 @@
 //! The bid transaction against a real PostgreSQL.
 
 use chrono::{Duration, Utc};
-use gavel_domain::{AuctionKind, AuctionStatus, BidRejection, DomainError, Money, NewAuctionInput};
-use gavel_storage::{NewBidder, Storage, StorageError};
+use gavel_domain::{
+    AuctionId, AuctionKind, AuctionStatus, BidAmount, BidRejection, BidRequest, BidderId, Money,
+    NewAuctionInput, PlacedBid,
+};
+use gavel_storage::{NewBidderRow, Storage, StorageError};
 use sqlx::PgPool;
 
 fn m(s: &str) -> Money {
     s.parse().unwrap()
 }
 
-async fn setup(pool: PgPool, kind: AuctionKind) -> (Storage, i64, i64, i64) {
+fn bid(auction_id: AuctionId, bidder_id: BidderId, amount: &str) -> BidRequest {
+    BidRequest {
+        auction_id,
+        bidder_id,
+        amount: BidAmount::new(m(amount)).unwrap(),
+    }
+}
+
+/// Places a bid that must be accepted.
+async fn accepted(s: &Storage, req: BidRequest) -> PlacedBid {
+    s.place_bid(&req).await.unwrap().unwrap()
+}
+
+/// Places a bid that must be refused, and says why.
+async fn refused(s: &Storage, req: BidRequest) -> BidRejection {
+    s.place_bid(&req).await.unwrap().unwrap_err()
+}
+
+async fn setup(pool: PgPool, kind: AuctionKind) -> (Storage, AuctionId, BidderId, BidderId) {
     let s = Storage::from_pool(pool);
     s.migrate().await.unwrap();
     let mut ids = Vec::new();
     for (i, hash) in [[1u8; 32], [2u8; 32]].iter().enumerate() {
         let b = s
-            .create_bidder(NewBidder {
+            .create_bidder(NewBidderRow {
                 name: &format!("b{i}"),
                 webhook_url: None,
                 api_key_hash: hash,
@@ -41,33 +62,27 @@ async fn setup(pool: PgPool, kind: AuctionKind) -> (Storage, i64, i64, i64) {
     (s, a.id, ids[0], ids[1])
 }
 
-fn rejection(e: StorageError) -> BidRejection {
-    match e {
-        StorageError::Domain(DomainError::BidRejected(r)) => r,
-        other => panic!("unexpected {other:?}"),
-    }
-}
-
 #[sqlx::test(migrations = "../../migrations")]
 async fn english_bids_update_the_running_highest(pool: PgPool) {
     let (s, auction, b1, b2) = setup(pool, AuctionKind::English).await;
-    let first = s.place_bid(auction, b1, m("1")).await.unwrap();
-    assert!(first.becomes_highest);
+    let first = accepted(&s, bid(auction, b1, "1")).await;
+    assert!(first.accepted.becomes_highest);
     assert_eq!(first.bid_count, 1);
-    let r = rejection(s.place_bid(auction, b2, m("1.0099")).await.unwrap_err());
+    let r = refused(&s, bid(auction, b2, "1.0099")).await;
     assert_eq!(
         r,
         BidRejection::TooLow {
             min_amount: m("1.01").as_decimal()
         }
     );
-    let second = s.place_bid(auction, b2, m("1.01")).await.unwrap();
+    let second = accepted(&s, bid(auction, b2, "1.01")).await;
     assert!(second.bid.id > first.bid.id);
     let a = s.get_auction(auction).await.unwrap();
     assert_eq!(a.bid_count, 2);
-    assert_eq!(a.highest_bid_id, Some(second.bid.id));
-    assert_eq!(a.highest_bidder_id, Some(b2));
-    assert_eq!(a.highest_amount, Some(m("1.01").as_decimal()));
+    let highest = a.highest.unwrap();
+    assert_eq!(highest.bid_id, second.bid.id);
+    assert_eq!(highest.bidder_id, b2);
+    assert_eq!(highest.amount, m("1.01"));
     let mine = s.list_bids(auction, Some(b1), 10, None).await.unwrap();
     assert_eq!(mine.len(), 1);
     let page = s
@@ -80,26 +95,27 @@ async fn english_bids_update_the_running_highest(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn sealed_bids_one_per_bidder(pool: PgPool) {
     let (s, auction, b1, b2) = setup(pool, AuctionKind::FirstPrice).await;
-    s.place_bid(auction, b1, m("5")).await.unwrap();
-    let r = rejection(s.place_bid(auction, b1, m("6")).await.unwrap_err());
+    accepted(&s, bid(auction, b1, "5")).await;
+    let r = refused(&s, bid(auction, b1, "6")).await;
     assert_eq!(r, BidRejection::AlreadyBid);
     // Lower than the highest is fine on sealed kinds; it does not become the highest.
-    let low = s.place_bid(auction, b2, m("2")).await.unwrap();
-    assert!(!low.becomes_highest);
+    let low = accepted(&s, bid(auction, b2, "2")).await;
+    assert!(!low.accepted.becomes_highest);
     let a = s.get_auction(auction).await.unwrap();
-    assert_eq!(a.highest_amount, Some(m("5").as_decimal()));
+    assert_eq!(a.highest.map(|h| h.amount), Some(m("5")));
     assert_eq!(a.bid_count, 2);
 }
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn unknown_auctions_are_not_found(pool: PgPool) {
     let (s, _, b1, _) = setup(pool, AuctionKind::English).await;
+    let missing = AuctionId::new(999_999).unwrap();
+    assert_eq!(
+        refused(&s, bid(missing, b1, "5")).await,
+        BidRejection::UnknownAuction
+    );
     assert!(matches!(
-        s.place_bid(999_999, b1, m("5")).await,
-        Err(StorageError::NotFound)
-    ));
-    assert!(matches!(
-        s.get_auction(999_999).await,
+        s.get_auction(missing).await,
         Err(StorageError::NotFound)
     ));
 }

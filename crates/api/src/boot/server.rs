@@ -9,14 +9,16 @@ use gavel_storage::{PoolSettings, Storage};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::app::{router, HttpOptions};
-use crate::config::{ConfigError, Settings};
-use crate::state::AppState;
+use secrecy::ExposeSecret;
+
+use crate::boot::settings::{ConfigError, Settings};
+use crate::http::state::AppState;
+use crate::http::{router, HttpOptions};
 
 /// Builds the state from settings: nothing connects yet.
 pub fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
     let storage = Storage::connect_lazy(
-        settings.database.clone(),
+        settings.database.0.clone(),
         &PoolSettings {
             max_connections: settings.db_max_connections,
             acquire_timeout: settings.db_acquire_timeout,
@@ -24,12 +26,16 @@ pub fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
     );
     let cache = match &settings.redis_url {
         None => Cache::disabled(),
-        Some(url) => Cache::new(url, &settings.redis_prefix, settings.redis_timeout)
-            .map_err(|_| ConfigError("REDIS_URL is not a valid redis:// URL".into()))?,
+        Some(url) => Cache::new(
+            url.expose_secret(),
+            &settings.redis_prefix,
+            settings.redis_timeout,
+        )
+        .map_err(|_| ConfigError("REDIS_URL is not a valid redis:// URL".into()))?,
     };
-    Ok(AppState::new(storage, cache, &settings.admin_token)
+    Ok(AppState::new(storage, cache, settings.admin_token.clone())
         .with_rate_limit(settings.rate_limit, settings.rate_burst)
-        .with_metrics_token(settings.metrics_token.as_deref())
+        .with_metrics_token(settings.metrics_token.as_ref())
         .with_webhooks(settings.webhooks.clone()))
 }
 
@@ -42,11 +48,11 @@ pub async fn serve(
     grace: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let _ = crate::metrics::handle();
+    let _ = crate::http::metrics::handle();
     let (stop_tx, stop_rx) = watch::channel(false);
-    crate::background::spawn_all(&state, stop_rx.clone());
-    let storage = state.storage.clone();
-    let events = state.events.clone();
+    crate::workers::spawn_all(&state, stop_rx.clone());
+    let storage = state.services.storage.clone();
+    let events = state.services.events.clone();
     let app = router(state, &http);
     let mut grace_rx = stop_rx;
     let signalled = async move {

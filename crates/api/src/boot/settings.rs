@@ -1,222 +1,50 @@
-//! Configuration: read once at start from flags and environment variables (`clap`),
-//! then checked into [`Settings`]; a bad setting stops start-up with one line.
+//! Settings: the command line's values checked once at start into [`Settings`]; a bad
+//! setting stops start-up with one line naming it.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use gavel_service::WebhookSettings;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgConnectOptions;
+
+use super::cli::{LogFormat, Options};
+use crate::http::cors::CorsOrigins;
+use crate::http::HttpOptions;
 
 /// Shortest admin token accepted.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
 
-/// The `gavel` command line.
-#[derive(Debug, Parser)]
-#[command(name = "gavel", version, about = "Real-time-bidding auction backend")]
-pub struct Cli {
-    /// What to do; `serve` when omitted.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// Settings shared by every command.
-    #[command(flatten)]
-    pub options: Options,
-}
+/// PostgreSQL connection options, whose `Debug` leaves out the password.
+#[derive(Clone)]
+pub struct DatabaseOptions(pub PgConnectOptions);
 
-/// Sub-commands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the HTTP server (the default).
-    Serve,
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Manage bidders.
-    Bidder {
-        /// What to do with bidders.
-        #[command(subcommand)]
-        action: BidderCommand,
-    },
-}
-
-/// `gavel bidder ...`.
-#[derive(Debug, Subcommand)]
-pub enum BidderCommand {
-    /// Create a bidder and print its API key and webhook secret (shown only once).
-    Create {
-        /// Display name.
-        #[arg(long)]
-        name: String,
-        /// Where win notices are POSTed.
-        #[arg(long)]
-        webhook_url: Option<String>,
-    },
-}
-
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// One JSON object per line (default).
-    Json,
-    /// Human-readable lines.
-    Pretty,
-}
-
-/// Raw settings as given on the command line or in the environment.
-#[derive(Debug, Args, Clone)]
-pub struct Options {
-    /// PostgreSQL URL (required).
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
-    /// Redis URL; without it the fast path is disabled.
-    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
-    pub redis_url: Option<String>,
-    /// Port to listen on.
-    #[arg(long, env = "PORT", default_value_t = 3000, global = true)]
-    pub port: u16,
-    /// Address to listen on.
-    #[arg(long, env = "GAVEL_BIND", default_value_t = IpAddr::V4(Ipv4Addr::UNSPECIFIED), global = true)]
-    pub bind: IpAddr,
-    /// Admin bearer token, at least 32 characters.
-    #[arg(long, env = "GAVEL_ADMIN_TOKEN", global = true, hide_env_values = true)]
-    pub admin_token: Option<String>,
-    /// `json` or `pretty`.
-    #[arg(long, env = "GAVEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json, global = true)]
-    pub log_format: LogFormat,
-    /// Longest a request may run before `503 timeout`.
-    #[arg(
-        long,
-        env = "GAVEL_REQUEST_TIMEOUT_MS",
-        default_value_t = 10_000,
-        global = true
-    )]
-    pub request_timeout_ms: u64,
-    /// Comma-separated allowed CORS origins, or `*`; none when empty.
-    #[arg(long, env = "GAVEL_CORS_ORIGINS", default_value = "", global = true)]
-    pub cors_origins: String,
-    /// Longest wait for in-flight requests after SIGTERM/SIGINT.
-    #[arg(
-        long,
-        env = "GAVEL_SHUTDOWN_GRACE_SECS",
-        default_value_t = 25,
-        global = true
-    )]
-    pub shutdown_grace_secs: u64,
-    /// Most PostgreSQL connections.
-    #[arg(
-        long,
-        env = "GAVEL_DB_MAX_CONNECTIONS",
-        default_value_t = 20,
-        global = true
-    )]
-    pub db_max_connections: u32,
-    /// Longest wait for a PostgreSQL connection before `503 database_unavailable`.
-    #[arg(
-        long,
-        env = "GAVEL_DB_ACQUIRE_TIMEOUT_MS",
-        default_value_t = 3_000,
-        global = true
-    )]
-    pub db_acquire_timeout_ms: u64,
-    /// Longest any one Redis call may take before it is skipped.
-    #[arg(
-        long,
-        env = "GAVEL_REDIS_TIMEOUT_MS",
-        default_value_t = 100,
-        global = true
-    )]
-    pub redis_timeout_ms: u64,
-    /// Requests a second allowed per bidder key on each instance; 0 turns the limit off.
-    #[arg(long, env = "GAVEL_RATE_LIMIT", default_value_t = 1000, global = true)]
-    pub rate_limit: u32,
-    /// Burst allowed over the rate limit; default a tenth of the rate (at least 1).
-    #[arg(long, env = "GAVEL_RATE_BURST", global = true)]
-    pub rate_burst: Option<u32>,
-    /// Most API requests in flight on this instance before `503 overloaded`.
-    #[arg(
-        long,
-        env = "GAVEL_MAX_INFLIGHT",
-        default_value_t = 1024,
-        global = true
-    )]
-    pub max_inflight: usize,
-    /// Bearer token required by `/metrics`; open when unset.
-    #[arg(
-        long,
-        env = "GAVEL_METRICS_TOKEN",
-        global = true,
-        hide_env_values = true
-    )]
-    pub metrics_token: Option<String>,
-    /// Attempts at delivering a win notice before it is marked failed.
-    #[arg(
-        long,
-        env = "GAVEL_WEBHOOK_MAX_ATTEMPTS",
-        default_value_t = 10,
-        global = true
-    )]
-    pub webhook_max_attempts: u32,
-    /// A win-notice POST without an answer within this fails (and is retried).
-    #[arg(
-        long,
-        env = "GAVEL_WEBHOOK_TIMEOUT_MS",
-        default_value_t = 5_000,
-        global = true
-    )]
-    pub webhook_timeout_ms: u64,
-    /// First retry delay of win notices; doubles each attempt.
-    #[arg(
-        long,
-        env = "GAVEL_WEBHOOK_BACKOFF_BASE_MS",
-        default_value_t = 1_000,
-        global = true
-    )]
-    pub webhook_backoff_base_ms: u64,
-    /// Longest delay between win-notice attempts.
-    #[arg(
-        long,
-        env = "GAVEL_WEBHOOK_BACKOFF_MAX_SECS",
-        default_value_t = 300,
-        global = true
-    )]
-    pub webhook_backoff_max_secs: u64,
-    /// Prefix of every Redis key (lets deployments share a Redis).
-    #[arg(
-        long,
-        env = "GAVEL_REDIS_PREFIX",
-        default_value = "gavel",
-        global = true
-    )]
-    pub redis_prefix: String,
-}
-
-/// CORS policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CorsOrigins {
-    /// No cross-origin access.
-    None,
-    /// Any origin (`*`).
-    Any,
-    /// These origins only.
-    List(Vec<String>),
+impl std::fmt::Debug for DatabaseOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseOptions")
+            .field("host", &self.0.get_host())
+            .field("port", &self.0.get_port())
+            .field("database", &self.0.get_database())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Checked settings for the server.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Parsed PostgreSQL options (the URL itself is never kept, so never logged).
-    pub database: PgConnectOptions,
-    /// Redis URL, if any.
-    pub redis_url: Option<String>,
+    pub database: DatabaseOptions,
+    /// Redis URL, if any (it may carry a password).
+    pub redis_url: Option<SecretString>,
     /// Listen address.
     pub listen: SocketAddr,
     /// Admin bearer token.
-    pub admin_token: String,
+    pub admin_token: SecretString,
     /// Log format.
     pub log_format: LogFormat,
-    /// Request timeout.
-    pub request_timeout: Duration,
-    /// CORS policy.
-    pub cors: CorsOrigins,
+    /// Router options: timeout, CORS, in-flight cap.
+    pub http: HttpOptions,
     /// Shutdown grace period.
     pub shutdown_grace: Duration,
     /// Most PostgreSQL connections.
@@ -231,23 +59,10 @@ pub struct Settings {
     pub rate_limit: u32,
     /// Burst over the rate.
     pub rate_burst: u32,
-    /// In-flight cap.
-    pub max_inflight: usize,
     /// `/metrics` bearer token.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<SecretString>,
     /// Win-notice delivery.
-    pub webhooks: crate::webhooks::WebhookSettings,
-}
-
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Deliberately leaves out the database options, Redis URL and admin token.
-        f.debug_struct("Settings")
-            .field("listen", &self.listen)
-            .field("request_timeout", &self.request_timeout)
-            .field("cors", &self.cors)
-            .finish_non_exhaustive()
-    }
+    pub webhooks: WebhookSettings,
 }
 
 /// A setting that stops start-up; its message names the setting.
@@ -255,16 +70,19 @@ impl std::fmt::Debug for Settings {
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
+/// A secret given as an empty string counts as not given.
+fn given(s: &Option<SecretString>) -> Option<&str> {
+    s.as_ref()
+        .map(|s| s.expose_secret())
+        .filter(|s| !s.trim().is_empty())
+}
+
 impl Options {
     /// Parsed database options, or the one-line reason why not.
     pub fn database(&self) -> Result<PgConnectOptions, ConfigError> {
-        let url = self
-            .database_url
-            .as_deref()
-            .filter(|u| !u.trim().is_empty())
-            .ok_or_else(|| {
-                ConfigError("DATABASE_URL is required (postgres://user@host/db)".into())
-            })?;
+        let url = given(&self.database_url).ok_or_else(|| {
+            ConfigError("DATABASE_URL is required (postgres://user@host/db)".into())
+        })?;
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ConfigError(
                 "DATABASE_URL must start with postgres:// or postgresql://".into(),
@@ -278,64 +96,46 @@ impl Options {
     /// Checks everything the server needs.
     pub fn server_settings(&self) -> Result<Settings, ConfigError> {
         let database = self.database()?;
-        let admin_token = self.admin_token.clone().unwrap_or_default();
+        let admin_token = given(&self.admin_token).unwrap_or_default();
         if admin_token.chars().count() < MIN_ADMIN_TOKEN_LEN {
             return Err(ConfigError(format!(
                 "GAVEL_ADMIN_TOKEN must be set to at least {MIN_ADMIN_TOKEN_LEN} characters"
             )));
         }
-        let redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
-        if let Some(u) = &redis_url {
+        let redis_url = given(&self.redis_url);
+        if let Some(u) = redis_url {
             if !(u.starts_with("redis://") || u.starts_with("rediss://")) {
                 return Err(ConfigError(
                     "REDIS_URL must start with redis:// or rediss://".into(),
                 ));
             }
         }
-        if self.request_timeout_ms == 0 {
-            return Err(ConfigError(
-                "GAVEL_REQUEST_TIMEOUT_MS must be greater than 0".into(),
-            ));
-        }
-        if self.db_max_connections == 0 {
-            return Err(ConfigError(
-                "GAVEL_DB_MAX_CONNECTIONS must be greater than 0".into(),
-            ));
-        }
-        if self.db_acquire_timeout_ms == 0 {
-            return Err(ConfigError(
-                "GAVEL_DB_ACQUIRE_TIMEOUT_MS must be greater than 0".into(),
-            ));
-        }
-        if self.redis_timeout_ms == 0 {
-            return Err(ConfigError(
-                "GAVEL_REDIS_TIMEOUT_MS must be greater than 0".into(),
-            ));
-        }
-        if self.max_inflight == 0 {
-            return Err(ConfigError(
-                "GAVEL_MAX_INFLIGHT must be greater than 0".into(),
-            ));
-        }
-        let metrics_token = self.metrics_token.clone().filter(|t| !t.is_empty());
-        if self.webhook_max_attempts == 0 {
-            return Err(ConfigError(
-                "GAVEL_WEBHOOK_MAX_ATTEMPTS must be greater than 0".into(),
-            ));
-        }
-        if self.webhook_timeout_ms == 0 {
-            return Err(ConfigError(
-                "GAVEL_WEBHOOK_TIMEOUT_MS must be greater than 0".into(),
-            ));
+        let must_be_positive = [
+            ("GAVEL_REQUEST_TIMEOUT_MS", self.request_timeout_ms),
+            ("GAVEL_DB_MAX_CONNECTIONS", self.db_max_connections.into()),
+            ("GAVEL_DB_ACQUIRE_TIMEOUT_MS", self.db_acquire_timeout_ms),
+            ("GAVEL_REDIS_TIMEOUT_MS", self.redis_timeout_ms),
+            ("GAVEL_MAX_INFLIGHT", self.max_inflight as u64),
+            (
+                "GAVEL_WEBHOOK_MAX_ATTEMPTS",
+                self.webhook_max_attempts.into(),
+            ),
+            ("GAVEL_WEBHOOK_TIMEOUT_MS", self.webhook_timeout_ms),
+        ];
+        if let Some((name, _)) = must_be_positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError(format!("{name} must be greater than 0")));
         }
         Ok(Settings {
-            database,
-            redis_url,
+            database: DatabaseOptions(database),
+            redis_url: redis_url.map(SecretString::from),
             listen: SocketAddr::new(self.bind, self.port),
-            admin_token,
+            admin_token: admin_token.into(),
             log_format: self.log_format,
-            request_timeout: Duration::from_millis(self.request_timeout_ms),
-            cors: parse_cors(&self.cors_origins)?,
+            http: HttpOptions {
+                request_timeout: Duration::from_millis(self.request_timeout_ms),
+                cors: CorsOrigins::parse(&self.cors_origins)?,
+                max_inflight: self.max_inflight,
+            },
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             db_max_connections: self.db_max_connections,
             db_acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
@@ -343,9 +143,8 @@ impl Options {
             redis_prefix: self.redis_prefix.clone(),
             rate_limit: self.rate_limit,
             rate_burst: self.rate_burst.unwrap_or((self.rate_limit / 10).max(1)),
-            max_inflight: self.max_inflight,
-            metrics_token,
-            webhooks: crate::webhooks::WebhookSettings {
+            metrics_token: given(&self.metrics_token).map(SecretString::from),
+            webhooks: WebhookSettings {
                 max_attempts: self.webhook_max_attempts,
                 timeout: Duration::from_millis(self.webhook_timeout_ms),
                 backoff_base: Duration::from_millis(self.webhook_backoff_base_ms),
@@ -355,30 +154,11 @@ impl Options {
     }
 }
 
-fn parse_cors(raw: &str) -> Result<CorsOrigins, ConfigError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(CorsOrigins::None);
-    }
-    if raw == "*" {
-        return Ok(CorsOrigins::Any);
-    }
-    let mut origins = Vec::new();
-    for o in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        let parsed = url::Url::parse(o)
-            .map_err(|_| ConfigError(format!("GAVEL_CORS_ORIGINS has an invalid origin: {o}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-            return Err(ConfigError(format!(
-                "GAVEL_CORS_ORIGINS has an invalid origin: {o}"
-            )));
-        }
-        origins.push(o.trim_end_matches('/').to_string());
-    }
-    Ok(CorsOrigins::List(origins))
-}
-
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
+    use super::super::cli::Cli;
     use super::*;
 
     fn parse(args: &[&str]) -> Options {
@@ -422,16 +202,32 @@ mod tests {
     }
 
     #[test]
-    fn cors_forms() {
-        assert_eq!(parse_cors("").unwrap(), CorsOrigins::None);
-        assert_eq!(parse_cors("*").unwrap(), CorsOrigins::Any);
-        assert_eq!(
-            parse_cors("https://a.example, http://b.example:8080/").unwrap(),
-            CorsOrigins::List(vec![
-                "https://a.example".into(),
-                "http://b.example:8080".into()
-            ])
-        );
-        assert!(parse_cors("not a url").is_err());
+    fn zero_limits_are_named() {
+        let o = parse(&[
+            "--database-url",
+            "postgres://localhost/db",
+            "--admin-token",
+            &"x".repeat(32),
+            "--max-inflight",
+            "0",
+        ]);
+        let e = o.server_settings().unwrap_err().to_string();
+        assert_eq!(e, "GAVEL_MAX_INFLIGHT must be greater than 0");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let o = parse(&[
+            "--database-url",
+            "postgres://u:hunter2@localhost/db",
+            "--admin-token",
+            &"s3cret".repeat(8),
+            "--metrics-token",
+            "m3trics",
+        ]);
+        let shown = format!("{o:?} {:?}", o.server_settings().unwrap());
+        for secret in ["hunter2", "s3cret", "m3trics"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 }

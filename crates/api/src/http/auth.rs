@@ -1,33 +1,19 @@
-//! Who is calling: the admin, a bidder, or nobody.
+//! Extractors for who is calling: any key, the admin, or a bidder.
 
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
+use gavel_domain::BidderId;
+use gavel_service::Caller;
 
-use crate::error::ApiError;
-use crate::keys::{hash_token, hashes_equal};
-use crate::state::AppState;
-
-/// An authenticated caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Caller {
-    /// Holder of `GAVEL_ADMIN_TOKEN`.
-    Admin,
-    /// Holder of a bidder's API key.
-    Bidder(i64),
-}
-
-impl Caller {
-    /// True for the admin.
-    pub fn is_admin(&self) -> bool {
-        matches!(self, Caller::Admin)
-    }
-}
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = identify(parts, state).await?;
+        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        let caller = state.services.identify(token).await?;
         if let Caller::Bidder(id) = caller {
             state
                 .check_rate(id)
@@ -37,9 +23,9 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Who the bearer token belongs to.
-async fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
-    let token = parts
+/// The bearer token of the request, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -48,21 +34,6 @@ async fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
         .filter(|t| !t.is_empty())
-        .ok_or(ApiError::Unauthorized)?;
-    let hash = hash_token(token);
-    if hashes_equal(&hash, &state.admin_token_hash) {
-        return Ok(Caller::Admin);
-    }
-    if let Some(id) = state.memo_get(&hash) {
-        return Ok(Caller::Bidder(id));
-    }
-    match state.storage.find_bidder_by_key_hash(&hash).await? {
-        Some((id, stored)) if hashes_equal(&stored, &hash) => {
-            state.memo_put(hash, id);
-            Ok(Caller::Bidder(id))
-        }
-        _ => Err(ApiError::Unauthorized),
-    }
 }
 
 /// The admin, or `403`.
@@ -82,7 +53,7 @@ impl FromRequestParts<AppState> for Admin {
 
 /// A bidder (its id), or `403`.
 #[derive(Debug, Clone, Copy)]
-pub struct Bidder(pub i64);
+pub struct Bidder(pub BidderId);
 
 impl FromRequestParts<AppState> for Bidder {
     type Rejection = ApiError;

@@ -1,13 +1,19 @@
 //! The one error type of the API, mapped to RFC 9457 problem documents here and only here.
 
+use std::error::Error as StdError;
+use std::fmt::Write;
+
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use gavel_domain::{money::format_amount, AuctionStatus, BidRejection, DomainError, FieldError};
-use gavel_storage::StorageError;
+use gavel_domain::money::format_amount;
+use gavel_domain::{AuctionStatus, BidRejection, FieldError};
+use gavel_service::ServiceError;
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
-/// Every error a request can end in. `code()` is the stable, machine-readable name.
+/// Every error a request can end in.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// No or unknown bearer token.
@@ -70,83 +76,58 @@ pub enum ApiError {
     /// PostgreSQL unreachable or pool exhausted.
     #[error("the database is unavailable; retry shortly")]
     DatabaseUnavailable,
-    /// Anything unexpected; the detail is logged, never sent.
+    /// Anything unexpected; the cause is logged, never sent.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+/// What the problem document and the status line say of an error.
+struct Problem {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
 }
 
 impl ApiError {
+    /// Status, stable code and title: the one table.
+    fn problem(&self) -> Problem {
+        use ApiError::*;
+        let (status, code, title) = match self {
+            Unauthorized => (401, "unauthorized", "Unauthorized"),
+            Forbidden(_) => (403, "forbidden", "Forbidden"),
+            Validation(_) => (422, "validation_failed", "Validation failed"),
+            MalformedJson(_) => (400, "malformed_json", "Malformed JSON"),
+            UnsupportedMediaType => (415, "unsupported_media_type", "Unsupported media type"),
+            PayloadTooLarge => (413, "payload_too_large", "Payload too large"),
+            AuctionNotFound => (404, "auction_not_found", "Auction not found"),
+            NotFound => (404, "not_found", "Not found"),
+            MethodNotAllowed => (405, "method_not_allowed", "Method not allowed"),
+            AuctionNotOpen(_) => (409, "auction_not_open", "Auction not open"),
+            BidTooLow { .. } => (409, "bid_too_low", "Bid too low"),
+            InvalidState(_) => (409, "invalid_state", "Invalid state"),
+            AlreadyBid => (409, "already_bid", "Already bid"),
+            IdempotencyKeyReused => (422, "idempotency_key_reused", "Idempotency key reused"),
+            RateLimited { .. } => (429, "rate_limited", "Rate limited"),
+            Overloaded => (503, "overloaded", "Overloaded"),
+            Timeout => (503, "timeout", "Timeout"),
+            DatabaseUnavailable => (503, "database_unavailable", "Database unavailable"),
+            Internal(_) => (500, "internal", "Internal error"),
+        };
+        Problem {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code,
+            title,
+        }
+    }
+
     /// HTTP status.
     pub fn status(&self) -> StatusCode {
-        use ApiError::*;
-        match self {
-            Unauthorized => StatusCode::UNAUTHORIZED,
-            Forbidden(_) => StatusCode::FORBIDDEN,
-            Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            MalformedJson(_) => StatusCode::BAD_REQUEST,
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AuctionNotFound | NotFound => StatusCode::NOT_FOUND,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AuctionNotOpen(_) | BidTooLow { .. } | AlreadyBid | InvalidState(_) => {
-                StatusCode::CONFLICT
-            }
-            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Overloaded | Timeout | DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.problem().status
     }
 
     /// Stable machine-readable code.
     pub fn code(&self) -> &'static str {
-        use ApiError::*;
-        match self {
-            Unauthorized => "unauthorized",
-            Forbidden(_) => "forbidden",
-            Validation(_) => "validation_failed",
-            MalformedJson(_) => "malformed_json",
-            UnsupportedMediaType => "unsupported_media_type",
-            PayloadTooLarge => "payload_too_large",
-            AuctionNotFound => "auction_not_found",
-            NotFound => "not_found",
-            MethodNotAllowed => "method_not_allowed",
-            AuctionNotOpen(_) => "auction_not_open",
-            BidTooLow { .. } => "bid_too_low",
-            AlreadyBid => "already_bid",
-            InvalidState(_) => "invalid_state",
-            IdempotencyKeyReused => "idempotency_key_reused",
-            RateLimited { .. } => "rate_limited",
-            Overloaded => "overloaded",
-            Timeout => "timeout",
-            DatabaseUnavailable => "database_unavailable",
-            Internal(_) => "internal",
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        use ApiError::*;
-        match self {
-            Unauthorized => "Unauthorized",
-            Forbidden(_) => "Forbidden",
-            Validation(_) => "Validation failed",
-            MalformedJson(_) => "Malformed JSON",
-            UnsupportedMediaType => "Unsupported media type",
-            PayloadTooLarge => "Payload too large",
-            AuctionNotFound => "Auction not found",
-            NotFound => "Not found",
-            MethodNotAllowed => "Method not allowed",
-            AuctionNotOpen(_) => "Auction not open",
-            BidTooLow { .. } => "Bid too low",
-            AlreadyBid => "Already bid",
-            InvalidState(_) => "Invalid state",
-            IdempotencyKeyReused => "Idempotency key reused",
-            RateLimited { .. } => "Rate limited",
-            Overloaded => "Overloaded",
-            Timeout => "Timeout",
-            DatabaseUnavailable => "Database unavailable",
-            Internal(_) => "Internal error",
-        }
+        self.problem().code
     }
 
     /// A one-field validation error.
@@ -154,35 +135,49 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
-    fn extra(&self) -> Map<String, Value> {
-        let mut m = Map::new();
+    /// An unexpected failure, with its cause kept for the log.
+    pub fn internal(cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        ApiError::Internal(cause.into())
+    }
+
+    /// The problem document: the contract's members plus each error's extras.
+    pub fn problem_body(&self) -> Value {
+        let p = self.problem();
+        let mut body = Map::new();
+        body.insert("type".into(), json!("about:blank"));
+        body.insert("title".into(), json!(p.title));
+        body.insert("status".into(), json!(p.status.as_u16()));
+        body.insert("code".into(), json!(p.code));
+        body.insert("detail".into(), json!(self.to_string()));
         match self {
             ApiError::Validation(errors) => {
-                m.insert("errors".into(), json!(errors));
+                body.insert("errors".into(), json!(errors));
             }
             ApiError::AuctionNotOpen(s) | ApiError::InvalidState(s) => {
-                m.insert("auction_status".into(), json!(s.as_str()));
+                body.insert("auction_status".into(), json!(s.as_str()));
             }
             ApiError::BidTooLow { min_amount } => {
-                m.insert("min_amount".into(), json!(format_amount(*min_amount)));
+                body.insert("min_amount".into(), json!(format_amount(*min_amount)));
             }
             _ => {}
         }
-        m
-    }
-}
-
-impl ApiError {
-    /// The problem document.
-    pub fn problem_body(&self) -> Value {
-        let mut body = Map::new();
-        body.insert("type".into(), json!("about:blank"));
-        body.insert("title".into(), json!(self.title()));
-        body.insert("status".into(), json!(self.status().as_u16()));
-        body.insert("code".into(), json!(self.code()));
-        body.insert("detail".into(), json!(self.to_string()));
-        body.extend(self.extra());
         Value::Object(body)
+    }
+
+    /// Headers some errors carry.
+    fn header(&self) -> Option<(header::HeaderName, HeaderValue)> {
+        match self {
+            ApiError::RateLimited { retry_after_secs } => {
+                Some((header::RETRY_AFTER, HeaderValue::from(*retry_after_secs)))
+            }
+            ApiError::Overloaded | ApiError::DatabaseUnavailable | ApiError::Timeout => {
+                Some((header::RETRY_AFTER, HeaderValue::from_static("1")))
+            }
+            ApiError::Unauthorized => {
+                Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -199,53 +194,66 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
     resp
 }
 
+/// The cause of a 5xx, carried on its response to [`log_failures`], which logs it once.
+#[derive(Clone, Debug)]
+struct Failure(String);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!(error = %detail, "internal error");
-        }
         let mut resp = json_response(self.status(), &self.problem_body());
-        let headers = resp.headers_mut();
-        match self {
-            ApiError::RateLimited { retry_after_secs } => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            }
-            ApiError::Overloaded => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            }
-            ApiError::Unauthorized => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            ApiError::DatabaseUnavailable | ApiError::Timeout => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            }
-            _ => {}
+        if let Some((name, value)) = self.header() {
+            resp.headers_mut().insert(name, value);
+        }
+        if let ApiError::Internal(cause) = &self {
+            resp.extensions_mut()
+                .insert(Failure(cause_chain(cause.as_ref())));
         }
         resp
     }
 }
 
-impl From<DomainError> for ApiError {
-    fn from(e: DomainError) -> Self {
-        match e {
-            DomainError::Validation(v) => ApiError::Validation(v),
-            DomainError::InvalidState(s) => ApiError::InvalidState(s),
-            DomainError::BidRejected(BidRejection::NotOpen(s)) => ApiError::AuctionNotOpen(s),
-            DomainError::BidRejected(BidRejection::TooLow { min_amount }) => {
-                ApiError::BidTooLow { min_amount }
-            }
-            DomainError::BidRejected(BidRejection::AlreadyBid) => ApiError::AlreadyBid,
+/// `cause: its cause: …`, so a log line says why, not only what.
+fn cause_chain(e: &(dyn StdError + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let _ = write!(text, ": {s}");
+        source = s.source();
+    }
+    text
+}
+
+/// Logs every internal error once, with its cause chain, inside the request's span.
+pub async fn log_failures(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    if let Some(Failure(chain)) = resp.extensions().get::<Failure>() {
+        tracing::error!(error = %chain, "internal error");
+    }
+    resp
+}
+
+impl From<BidRejection> for ApiError {
+    fn from(r: BidRejection) -> Self {
+        match r {
+            BidRejection::UnknownAuction => ApiError::AuctionNotFound,
+            BidRejection::NotOpen(s) => ApiError::AuctionNotOpen(s),
+            BidRejection::TooLow { min_amount } => ApiError::BidTooLow { min_amount },
+            BidRejection::AlreadyBid => ApiError::AlreadyBid,
         }
     }
 }
 
-impl From<StorageError> for ApiError {
-    fn from(e: StorageError) -> Self {
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
         match e {
-            StorageError::Unavailable => ApiError::DatabaseUnavailable,
-            StorageError::NotFound => ApiError::AuctionNotFound,
-            StorageError::Domain(d) => d.into(),
-            StorageError::Internal(e) => ApiError::Internal(e.to_string()),
+            ServiceError::Invalid(v) => ApiError::Validation(v),
+            ServiceError::AuctionNotFound => ApiError::AuctionNotFound,
+            ServiceError::BidRefused(r) => r.into(),
+            ServiceError::InvalidState(s) => ApiError::InvalidState(s),
+            ServiceError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            ServiceError::Unauthorized => ApiError::Unauthorized,
+            ServiceError::Unavailable => ApiError::DatabaseUnavailable,
+            e @ ServiceError::Internal(_) => ApiError::internal(e),
         }
     }
 }

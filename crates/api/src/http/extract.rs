@@ -1,11 +1,13 @@
 //! Extractors that turn every kind of bad input into the contract's problem codes.
 
+use std::str::FromStr;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::{header, request::Parts, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -100,18 +102,23 @@ where
     }
 }
 
-/// A positive 64-bit id from the path; anything else is `404`.
+/// A typed id from the path, in its canonical form only (`7`, not `+7` or `07`);
+/// anything else is `404`.
 #[derive(Debug, Clone, Copy)]
-pub struct PathId(pub i64);
+pub struct PathId<T>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for PathId {
+impl<S, T> FromRequestParts<S> for PathId<T>
+where
+    S: Send + Sync,
+    T: FromStr,
+{
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match Path::<i64>::from_request_parts(parts, state).await {
-            Ok(Path(id)) if id > 0 => Ok(PathId(id)),
-            _ => Err(ApiError::NotFound),
-        }
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        raw.parse().map(PathId).map_err(|_| ApiError::NotFound)
     }
 }
 

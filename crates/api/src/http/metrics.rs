@@ -1,17 +1,21 @@
-//! Prometheus metrics: request counts and latencies per route, bid outcomes.
+//! Prometheus metrics: request counts and latencies per route (bid outcomes are counted
+//! by the bidding use case).
 
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::error::ApiError;
-use crate::keys::{hash_token, hashes_equal};
-use crate::state::AppState;
+use gavel_service::auth::{hash_token, hashes_equal};
+
+use crate::http::auth::bearer;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// The process-wide recorder; installed once, shared by every router in the process.
 pub fn handle() -> PrometheusHandle {
@@ -45,19 +49,10 @@ pub async fn track(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Records a bid outcome (`accepted`, a rejection code, or `fast_rejected`).
-pub fn bid_outcome(outcome: &'static str) {
-    metrics::counter!("gavel_bids_total", "outcome" => outcome).increment(1);
-}
-
 /// `GET /metrics`: open, or behind `GAVEL_METRICS_TOKEN`.
-pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn render(State(state): State<AppState>, parts: Parts) -> Response {
     if let Some(expected) = &state.metrics_token_hash {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| hash_token(t.trim()));
+        let given = bearer(&parts).map(hash_token);
         if !given.is_some_and(|g| hashes_equal(&g, expected)) {
             return ApiError::Unauthorized.into_response();
         }

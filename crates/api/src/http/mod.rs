@@ -1,26 +1,35 @@
-//! The router and its layers.
+//! The HTTP layer: the router and its layers, extractors, auth, the one error mapping,
+//! response views and the route handlers. Only this module knows HTTP.
+
+pub mod auth;
+pub mod cors;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod pagination;
+pub mod routes;
+pub mod state;
+pub mod views;
 
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{header, HeaderName, Method};
+use axum::http::HeaderName;
 use axum::routing::{get, post};
 use axum::{BoxError, Router};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::config::CorsOrigins;
-use crate::error::ApiError;
-use crate::extract::MAX_BODY_BYTES;
-use crate::metrics;
-use crate::routes::{auctions, bidders, bids, events, health, openapi};
-use crate::state::AppState;
+use cors::{cors_layer, CorsOrigins};
+use error::ApiError;
+use extract::MAX_BODY_BYTES;
+use routes::{auctions, bidders, bids, events, health, openapi};
+use state::AppState;
 
 /// The request-id header, taken from the client or made, and returned.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -47,7 +56,7 @@ impl Default for HttpOptions {
 }
 
 /// Builds the whole application: routes, then layers (outermost first): request id,
-/// trace, request-id propagation, CORS, compression, timeout, body limit.
+/// trace, failure log, request-id propagation, CORS, compression, timeout, body limit.
 pub fn router(state: AppState, http: &HttpOptions) -> Router {
     // Load shedding covers the API only: /health, /ready and /metrics always answer.
     let shed = ServiceBuilder::new()
@@ -83,6 +92,7 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(axum::middleware::from_fn(error::log_failures))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(cors_layer(&http.cors))
         .layer(CompressionLayer::new())
@@ -112,28 +122,7 @@ async fn timeout_error(err: BoxError) -> ApiError {
     if err.is::<tower::timeout::error::Elapsed>() {
         ApiError::Timeout
     } else {
-        ApiError::Internal(err.to_string())
-    }
-}
-
-fn cors_layer(cors: &CorsOrigins) -> CorsLayer {
-    let base = || {
-        CorsLayer::new()
-            .allow_methods([Method::GET, Method::POST])
-            .allow_headers([
-                header::AUTHORIZATION,
-                header::CONTENT_TYPE,
-                HeaderName::from_static("idempotency-key"),
-                REQUEST_ID,
-            ])
-            .expose_headers([header::LOCATION, REQUEST_ID, header::RETRY_AFTER])
-    };
-    match cors {
-        CorsOrigins::None => CorsLayer::new(),
-        CorsOrigins::Any => CorsLayer::permissive(),
-        CorsOrigins::List(origins) => base().allow_origin(AllowOrigin::list(
-            origins.iter().filter_map(|o| o.parse().ok()),
-        )),
+        ApiError::Internal(err)
     }
 }
 

@@ -3,24 +3,26 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use std::fmt::Display;
+use std::str::FromStr;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Default page size.
 pub const DEFAULT_LIMIT: i64 = 50;
 /// Largest page size.
 pub const MAX_LIMIT: i64 = 500;
 
-/// A checked page request.
+/// A checked page request over items with ids of type `Id`.
 #[derive(Debug, Clone, Copy)]
-pub struct Page {
+pub struct Page<Id> {
     /// Items wanted.
     pub limit: i64,
     /// Only items with ids below this one.
-    pub before_id: Option<i64>,
+    pub before: Option<Id>,
 }
 
-impl Page {
+impl<Id: FromStr> Page<Id> {
     /// Checks `limit` and decodes `cursor`.
     pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, ApiError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
@@ -30,13 +32,13 @@ impl Page {
                 format!("must be between 1 and {MAX_LIMIT}"),
             ));
         }
-        let before_id = match cursor.filter(|c| !c.is_empty()) {
+        let before = match cursor.filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => Some(decode_cursor(c).ok_or_else(|| {
                 ApiError::field("cursor", "is not a cursor returned by this API")
             })?),
         };
-        Ok(Page { limit, before_id })
+        Ok(Page { limit, before })
     }
 
     /// How many rows to fetch: one more than asked, to know whether a next page exists.
@@ -45,14 +47,13 @@ impl Page {
     }
 }
 
-fn decode_cursor(c: &str) -> Option<i64> {
+fn decode_cursor<Id: FromStr>(c: &str) -> Option<Id> {
     let raw = URL_SAFE_NO_PAD.decode(c).ok()?;
     let text = std::str::from_utf8(&raw).ok()?;
-    let id: i64 = text.strip_prefix("v1:")?.parse().ok()?;
-    (id > 0).then_some(id)
+    text.strip_prefix("v1:")?.parse().ok()
 }
 
-fn encode_cursor(id: i64) -> String {
+fn encode_cursor(id: impl Display) -> String {
     URL_SAFE_NO_PAD.encode(format!("v1:{id}"))
 }
 
@@ -67,10 +68,10 @@ pub struct Paged<T> {
 
 impl<T> Paged<T> {
     /// Builds a page from `limit + 1` fetched rows (newest first) and their ids.
-    pub fn from_rows<R>(
-        page: Page,
+    pub fn from_rows<R, Id: Display>(
+        page: Page<Id>,
         mut rows: Vec<R>,
-        id: impl Fn(&R) -> i64,
+        id: impl Fn(&R) -> Id,
         view: impl FnMut(R) -> T,
     ) -> Self {
         let more = rows.len() as i64 > page.limit;
@@ -98,15 +99,21 @@ pub struct PageQuery {
 
 #[cfg(test)]
 mod tests {
+    use gavel_domain::AuctionId;
+
     use super::*;
 
     #[test]
     fn cursor_round_trip_and_garbage() {
-        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
-        assert_eq!(decode_cursor("nope"), None);
-        assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("v1:-3")), None);
-        assert!(Page::parse(Some(0), None).is_err());
-        assert!(Page::parse(Some(501), None).is_err());
-        assert_eq!(Page::parse(None, None).unwrap().limit, 50);
+        let id = |n| AuctionId::new(n).unwrap();
+        assert_eq!(decode_cursor(&encode_cursor(id(42))), Some(id(42)));
+        assert_eq!(decode_cursor::<AuctionId>("nope"), None);
+        assert_eq!(
+            decode_cursor::<AuctionId>(&URL_SAFE_NO_PAD.encode("v1:-3")),
+            None
+        );
+        assert!(Page::<AuctionId>::parse(Some(0), None).is_err());
+        assert!(Page::<AuctionId>::parse(Some(501), None).is_err());
+        assert_eq!(Page::<AuctionId>::parse(None, None).unwrap().limit, 50);
     }
 }

@@ -1,12 +1,15 @@
-//! Response bodies, and who may see what in them.
+//! Response bodies: domain values as the contract spells them, and who may see what in
+//! them (by the domain's visibility rules).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use gavel_domain::money::format_amount;
-use gavel_domain::AuctionStatus;
-use gavel_storage::{AuctionRecord, BidRecord, BidderRecord};
+use gavel_domain::visibility::{is_winning, sees_highest};
+use gavel_domain::{
+    Auction, AuctionId, AuctionKind, AuctionStatus, Bid, BidId, Bidder, BidderId, HighestBid,
+    Money, NoticeState, Viewer,
+};
+use gavel_service::CreatedBidder;
+use secrecy::ExposeSecret;
 use serde::{Serialize, Serializer};
-
-use crate::auth::Caller;
 
 /// RFC 3339 in UTC with milliseconds, as the contract writes times.
 fn ts<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -20,22 +23,11 @@ fn ts_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Er
     }
 }
 
-fn amount<S: Serializer>(d: &rust_decimal::Decimal, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_amount(*d))
-}
-
-fn amount_opt<S: Serializer>(d: &Option<rust_decimal::Decimal>, s: S) -> Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => amount(d, s),
-        None => s.serialize_none(),
-    }
-}
-
 /// A bidder (never its key or secret).
 #[derive(Debug, Serialize)]
 pub struct BidderView {
     /// Id.
-    pub id: i64,
+    pub id: BidderId,
     /// Name.
     pub name: String,
     /// Webhook URL.
@@ -45,8 +37,8 @@ pub struct BidderView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<BidderRecord> for BidderView {
-    fn from(b: BidderRecord) -> Self {
+impl From<Bidder> for BidderView {
+    fn from(b: Bidder) -> Self {
         Self {
             id: b.id,
             name: b.name,
@@ -68,52 +60,47 @@ pub struct CreatedBidderView {
     pub webhook_secret: String,
 }
 
-/// The auction's highest bid.
-#[derive(Debug, Serialize)]
-pub struct HighestBidView {
-    /// Bid id.
-    pub bid_id: i64,
-    /// Bidder id.
-    pub bidder_id: i64,
-    /// Amount.
-    #[serde(serialize_with = "amount")]
-    pub amount: rust_decimal::Decimal,
+impl From<CreatedBidder> for CreatedBidderView {
+    fn from(c: CreatedBidder) -> Self {
+        Self {
+            bidder: c.bidder.into(),
+            api_key: c.api_key.expose_secret().to_string(),
+            webhook_secret: c.webhook_secret.expose_secret().to_string(),
+        }
+    }
 }
 
 /// The settled outcome.
 #[derive(Debug, Serialize)]
 pub struct ResultView {
     /// Winner, or null.
-    pub winner_bidder_id: Option<i64>,
+    pub winner_bidder_id: Option<BidderId>,
     /// Winning bid, or null.
-    pub winning_bid_id: Option<i64>,
+    pub winning_bid_id: Option<BidId>,
     /// Price paid, or null.
-    #[serde(serialize_with = "amount_opt")]
-    pub clearing_price: Option<rust_decimal::Decimal>,
+    pub clearing_price: Option<Money>,
     /// Settlement time.
     #[serde(serialize_with = "ts")]
     pub closed_at: DateTime<Utc>,
     /// Win-notice state.
-    pub notice: String,
+    pub notice: NoticeState,
 }
 
 /// An auction as clients see it.
 #[derive(Debug, Serialize)]
 pub struct AuctionView {
     /// Id.
-    pub id: i64,
+    pub id: AuctionId,
     /// Title.
     pub title: String,
     /// Kind.
-    pub kind: String,
+    pub kind: AuctionKind,
     /// Currency.
     pub currency: String,
     /// Reserve price.
-    #[serde(serialize_with = "amount")]
-    pub reserve_price: rust_decimal::Decimal,
+    pub reserve_price: Money,
     /// English increment.
-    #[serde(serialize_with = "amount")]
-    pub min_increment: rust_decimal::Decimal,
+    pub min_increment: Money,
     /// Anti-sniping window.
     pub extend_secs: i32,
     /// Start.
@@ -126,8 +113,8 @@ pub struct AuctionView {
     pub status: AuctionStatus,
     /// Accepted bids.
     pub bid_count: i64,
-    /// Highest bid, hidden on sealed kinds until closed (but from admins).
-    pub highest_bid: Option<HighestBidView>,
+    /// Highest bid, where the viewer may see it.
+    pub highest_bid: Option<HighestBid>,
     /// Outcome once closed.
     pub result: Option<ResultView>,
     /// Creation time.
@@ -139,36 +126,16 @@ pub struct AuctionView {
 }
 
 impl AuctionView {
-    /// The auction as `caller` may see it.
-    pub fn for_caller(a: AuctionRecord, caller: Caller) -> Self {
-        Self::build(a, caller.is_admin())
-    }
-
-    /// The auction as any bidder may see it (for event streams).
-    pub fn public(a: AuctionRecord) -> Self {
-        Self::build(a, false)
-    }
-
-    fn build(a: AuctionRecord, sees_sealed: bool) -> Self {
+    /// The auction as `viewer` may see it.
+    pub fn new(a: Auction, viewer: Viewer) -> Self {
         let status = a.status();
-        let sealed = a.kind().is_sealed();
-        let may_see_highest = !sealed || sees_sealed || status == AuctionStatus::Closed;
-        let highest_bid = match (a.highest_bid_id, a.highest_bidder_id, a.highest_amount) {
-            (Some(bid_id), Some(bidder_id), Some(amount)) if may_see_highest => {
-                Some(HighestBidView {
-                    bid_id,
-                    bidder_id,
-                    amount,
-                })
-            }
-            _ => None,
-        };
-        let result = a.closed_at.map(|closed_at| ResultView {
-            winner_bidder_id: a.winner_bidder_id,
-            winning_bid_id: a.winning_bid_id,
-            clearing_price: a.clearing_price,
-            closed_at,
-            notice: a.notice.clone(),
+        let highest_bid = a.highest.filter(|_| sees_highest(viewer, a.kind, status));
+        let result = a.result.map(|r| ResultView {
+            winner_bidder_id: r.winner.map(|w| w.bidder_id),
+            winning_bid_id: r.winner.map(|w| w.bid_id),
+            clearing_price: r.winner.map(|w| w.clearing_price),
+            closed_at: r.closed_at,
+            notice: r.notice,
         });
         Self {
             id: a.id,
@@ -194,14 +161,13 @@ impl AuctionView {
 #[derive(Debug, Serialize)]
 pub struct BidView {
     /// Id.
-    pub id: i64,
+    pub id: BidId,
     /// Auction.
-    pub auction_id: i64,
+    pub auction_id: AuctionId,
     /// Bidder.
-    pub bidder_id: i64,
+    pub bidder_id: BidderId,
     /// Amount.
-    #[serde(serialize_with = "amount")]
-    pub amount: rust_decimal::Decimal,
+    pub amount: Money,
     /// English: whether it is the highest; sealed: null until closed.
     pub is_winning: Option<bool>,
     /// Acceptance time.
@@ -211,7 +177,7 @@ pub struct BidView {
 
 impl BidView {
     /// A bid with `is_winning` already decided.
-    pub fn new(b: BidRecord, is_winning: Option<bool>) -> Self {
+    pub fn new(b: Bid, is_winning: Option<bool>) -> Self {
         Self {
             id: b.id,
             auction_id: b.auction_id,
@@ -223,14 +189,8 @@ impl BidView {
     }
 
     /// A bid of `auction` as listed: `is_winning` from the auction's standing.
-    pub fn in_auction(b: BidRecord, auction: &AuctionRecord) -> Self {
-        let is_winning = if auction.closed_at.is_some() {
-            Some(auction.winning_bid_id == Some(b.id))
-        } else if auction.kind().is_sealed() {
-            None
-        } else {
-            Some(auction.highest_bid_id == Some(b.id))
-        };
-        Self::new(b, is_winning)
+    pub fn in_auction(b: Bid, auction: &Auction) -> Self {
+        let winning = is_winning(b.id, auction);
+        Self::new(b, winning)
     }
 }

@@ -7,14 +7,20 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use gavel_api::app::HttpOptions;
+use gavel_api::HttpOptions;
 use gavel_api::{server, AppState};
 use gavel_cache::Cache;
 use gavel_storage::Storage;
 use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
+
+pub mod services;
+
+#[allow(unused_imports)] // not every test binary uses them
+pub use services::{PrivatePostgres, PrivateRedis};
 
 /// The admin token every test app uses.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdefghij";
@@ -44,7 +50,7 @@ pub struct Options {
     /// `/metrics` bearer.
     pub metrics_token: Option<String>,
     /// Win-notice delivery.
-    pub webhooks: gavel_api::webhooks::WebhookSettings,
+    pub webhooks: gavel_service::WebhookSettings,
 }
 
 static PREFIX_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -68,7 +74,7 @@ impl Default for Options {
             grace: Duration::from_secs(5),
             rate: (0, 0),
             metrics_token: None,
-            webhooks: gavel_api::webhooks::WebhookSettings {
+            webhooks: gavel_service::WebhookSettings {
                 max_attempts: 4,
                 timeout: Duration::from_secs(2),
                 backoff_base: Duration::from_millis(100),
@@ -119,7 +125,7 @@ pub async fn spawn_app_unmigrated(storage: Storage, opts: Options) -> TestApp {
     };
     let state = AppState::new(storage, cache, ADMIN_TOKEN)
         .with_rate_limit(opts.rate.0, opts.rate.1)
-        .with_metrics_token(opts.metrics_token.as_deref())
+        .with_metrics_token(opts.metrics_token.clone().map(SecretString::from).as_ref())
         .with_webhooks(opts.webhooks.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -252,219 +258,4 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// A PostgreSQL server of the test's own, which the test may stop and start again.
-pub struct PrivatePostgres {
-    dir: std::path::PathBuf,
-    bin: std::path::PathBuf,
-    runas: Option<String>,
-    /// Its port.
-    pub port: u16,
-}
-
-impl PrivatePostgres {
-    /// initdb into a fresh directory and start the server.
-    pub fn start() -> Self {
-        let bin = std::env::var("GAVEL_TEST_PG_BIN")
-            .ok()
-            .filter(|b| !b.is_empty())
-            .map(std::path::PathBuf::from)
-            .or_else(|| {
-                let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
-                    .ok()?
-                    .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-                    .filter(|p| p.join("pg_ctl").exists())
-                    .collect();
-                dirs.sort();
-                dirs.pop()
-            })
-            .expect("PostgreSQL binaries not found: run the tests through scripts/test.sh");
-        let is_root = std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-            .unwrap_or(false);
-        let runas = std::env::var("GAVEL_TEST_PG_RUNAS")
-            .ok()
-            .filter(|r| !r.is_empty())
-            .or_else(|| is_root.then(|| "postgres".to_string()));
-        let dir = std::env::temp_dir().join(unique_prefix());
-        std::fs::create_dir_all(&dir).unwrap();
-        let pg = PrivatePostgres {
-            dir,
-            bin,
-            runas,
-            port: free_port(),
-        };
-        if let Some(user) = &pg.runas {
-            let ok = std::process::Command::new("chown")
-                .args(["-R", user])
-                .arg(&pg.dir)
-                .status()
-                .unwrap();
-            assert!(ok.success());
-        }
-        let data = pg.dir.join("data");
-        pg.run(
-            "initdb",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ],
-        );
-        pg.start_server();
-        pg
-    }
-
-    /// A PostgreSQL program, run as the server's owner (PostgreSQL refuses root).
-    fn command(&self, program: &str) -> std::process::Command {
-        let exe = self.bin.join(program);
-        match &self.runas {
-            Some(user) => {
-                let mut c = std::process::Command::new("runuser");
-                c.args(["-u", user, "--"]).arg(&exe);
-                c
-            }
-            None => std::process::Command::new(&exe),
-        }
-    }
-
-    fn run(&self, program: &str, args: &[&str]) {
-        let out = self.command(program).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{program} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// Starts (or restarts) the server on its port.
-    pub fn start_server(&self) {
-        let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            self.port,
-            self.dir.display()
-        );
-        let data = self.dir.join("data");
-        let log = self.dir.join("log");
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-l",
-                log.to_str().unwrap(),
-                "-o",
-                &opts,
-                "-w",
-                "-t",
-                "30",
-                "start",
-            ],
-        );
-    }
-
-    /// Stops the server (fast: open connections are cut).
-    pub fn stop_server(&self) {
-        let data = self.dir.join("data");
-        self.run(
-            "pg_ctl",
-            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
-        );
-    }
-
-    /// Its URL.
-    pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for PrivatePostgres {
-    fn drop(&mut self) {
-        let data = self.dir.join("data");
-        let _ = self
-            .command("pg_ctl")
-            .args([
-                "-D",
-                data.to_str().unwrap(),
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ])
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A Redis server of the test's own, which the test may kill and start again.
-pub struct PrivateRedis {
-    child: Option<std::process::Child>,
-    /// Its port.
-    pub port: u16,
-}
-
-impl PrivateRedis {
-    /// Starts one on a free port.
-    pub async fn start() -> Self {
-        let mut r = PrivateRedis {
-            child: None,
-            port: free_port(),
-        };
-        r.start_server().await;
-        r
-    }
-
-    /// Starts (or restarts) the server on its port and waits until it answers.
-    pub async fn start_server(&mut self) {
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server not found: run the tests through scripts/test.sh");
-        self.child = Some(child);
-        let client = redis::Client::open(self.url()).unwrap();
-        for _ in 0..100 {
-            if let Ok(mut c) = client.get_multiplexed_async_connection().await {
-                if redis::cmd("PING")
-                    .query_async::<String>(&mut c)
-                    .await
-                    .is_ok()
-                {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("private redis did not start");
-    }
-
-    /// Kills the server.
-    pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// Its URL.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }

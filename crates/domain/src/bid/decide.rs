@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
+use super::BidAmount;
 use crate::auction::{AuctionKind, AuctionState, AuctionStatus};
 use crate::money::Money;
 
@@ -27,11 +29,17 @@ pub struct AcceptedBid {
     pub becomes_highest: bool,
     /// New `ends_at` when the bid landed inside the anti-sniping window.
     pub new_ends_at: Option<DateTime<Utc>>,
+    /// Least amount the next english bid needs once this one is the highest; `None` for
+    /// sealed kinds (whose bids are not compared with each other) or past what money holds.
+    pub next_min: Option<Money>,
 }
 
 /// Why a well-formed bid is turned away.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BidRejection {
+    /// There is no such auction.
+    UnknownAuction,
     /// The auction is not taking bids.
     NotOpen(AuctionStatus),
     /// The amount is below the least acceptable one.
@@ -51,8 +59,9 @@ pub fn min_acceptable(auction: &AuctionState) -> Decimal {
     }
 }
 
-/// Decides a bid of `amount` (already known to be > 0 and within range).
-pub fn decide_bid(ctx: &BidContext<'_>, amount: Money) -> Result<AcceptedBid, BidRejection> {
+/// Decides a bid of `amount`.
+pub fn decide_bid(ctx: &BidContext<'_>, amount: BidAmount) -> Result<AcceptedBid, BidRejection> {
+    let amount = amount.money();
     let a = ctx.auction;
     let status = a.status(ctx.now);
     if status != AuctionStatus::Open {
@@ -77,9 +86,20 @@ pub fn decide_bid(ctx: &BidContext<'_>, amount: Money) -> Result<AcceptedBid, Bi
         }
         _ => None,
     };
+    let next_min = match a.kind {
+        AuctionKind::English => {
+            let after = AuctionState {
+                highest: Some(amount),
+                ..a.clone()
+            };
+            Money::from_decimal(min_acceptable(&after)).ok()
+        }
+        _ => None,
+    };
     Ok(AcceptedBid {
         becomes_highest,
         new_ends_at,
+        next_min,
     })
 }
 
@@ -115,7 +135,7 @@ mod tests {
                 now: t(now),
                 bidder_already_bid: false,
             },
-            m(amount),
+            BidAmount::new(m(amount)).unwrap(),
         )
     }
 
@@ -148,7 +168,12 @@ mod tests {
                 min_amount: m("2.05").as_decimal()
             })
         );
-        assert!(decide(&a, "2026-11-22T10:01:00Z", "2.05").is_ok());
+        let ok = decide(&a, "2026-11-22T10:01:00Z", "2.05").unwrap();
+        assert_eq!(
+            ok.next_min,
+            Some(m("2.10")),
+            "the next minimum comes with the decision"
+        );
     }
 
     #[test]
@@ -204,7 +229,7 @@ mod tests {
                 now: t("2026-11-22T10:01:00Z"),
                 bidder_already_bid: true,
             },
-            m("50"),
+            BidAmount::new(m("50")).unwrap(),
         );
         assert_eq!(again, Err(BidRejection::AlreadyBid));
         // a tie does not displace the earlier highest

@@ -1,35 +1,34 @@
-//! `POST/GET /api/auctions`, `GET /api/auctions/{id}`.
+//! `POST/GET /api/auctions`, `GET /api/auctions/{id}`, `POST /api/auctions/{id}/cancel`.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
-use gavel_domain::{AuctionStatus, NewAuctionInput};
-use gavel_storage::Storage;
+use gavel_domain::{AuctionId, AuctionStatus, NewAuctionInput, Viewer};
+use gavel_service::Caller;
 use serde::Deserialize;
 
-use crate::auth::{Admin, Caller};
-use crate::error::ApiError;
-use crate::extract::{JsonBody, PathId, QueryParams};
-use crate::pagination::{Page, Paged};
-use crate::state::AppState;
-use crate::views::AuctionView;
+use crate::http::auth::Admin;
+use crate::http::error::ApiError;
+use crate::http::extract::{JsonBody, PathId, QueryParams};
+use crate::http::pagination::{Page, Paged};
+use crate::http::state::AppState;
+use crate::http::views::AuctionView;
 
 /// `POST /api/auctions` (admin).
 pub async fn create(
-    State(storage): State<Storage>,
+    State(state): State<AppState>,
     _: Admin,
     JsonBody(input): JsonBody<NewAuctionInput>,
 ) -> Result<(StatusCode, HeaderMap, Json<AuctionView>), ApiError> {
-    let auction = input.validate(chrono::Utc::now())?;
-    let record = storage.create_auction(&auction).await?;
+    let auction = state.services.create_auction(input).await?;
     let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/auctions/{}", record.id)) {
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/auctions/{}", auction.id)) {
         headers.insert(header::LOCATION, v);
     }
     Ok((
         StatusCode::CREATED,
         headers,
-        Json(AuctionView::for_caller(record, Caller::Admin)),
+        Json(AuctionView::new(auction, Viewer::Admin)),
     ))
 }
 
@@ -46,19 +45,20 @@ pub struct ListQuery {
 
 /// `GET /api/auctions` (any key), newest first.
 pub async fn list(
-    State(storage): State<Storage>,
+    State(state): State<AppState>,
     caller: Caller,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<Paged<AuctionView>>, ApiError> {
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let rows = storage
-        .list_auctions(q.status, page.fetch_limit(), page.before_id)
+    let rows = state
+        .services
+        .auctions(q.status, page.fetch_limit(), page.before)
         .await?;
     Ok(Json(Paged::from_rows(
         page,
         rows,
         |a| a.id,
-        |a| AuctionView::for_caller(a, caller),
+        |a| AuctionView::new(a, caller.viewer()),
     )))
 }
 
@@ -66,19 +66,18 @@ pub async fn list(
 pub async fn cancel(
     State(state): State<AppState>,
     _: Admin,
-    PathId(id): PathId,
+    PathId(id): PathId<AuctionId>,
 ) -> Result<Json<AuctionView>, ApiError> {
-    let record = state.storage.cancel_auction(id).await?;
-    state.cache.forget(id).await;
-    Ok(Json(AuctionView::for_caller(record, Caller::Admin)))
+    let auction = state.services.cancel_auction(id).await?;
+    Ok(Json(AuctionView::new(auction, Viewer::Admin)))
 }
 
 /// `GET /api/auctions/{id}` (any key).
 pub async fn get(
-    State(storage): State<Storage>,
+    State(state): State<AppState>,
     caller: Caller,
-    PathId(id): PathId,
+    PathId(id): PathId<AuctionId>,
 ) -> Result<Json<AuctionView>, ApiError> {
-    let record = storage.get_auction(id).await?;
-    Ok(Json(AuctionView::for_caller(record, caller)))
+    let auction = state.services.auction(id).await?;
+    Ok(Json(AuctionView::new(auction, caller.viewer())))
 }

@@ -4,46 +4,69 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gavel_domain::AuctionStatus;
+use gavel_domain::visibility::is_winning_when_placed;
+use gavel_domain::{AuctionId, AuctionKind, Bid, BidAmount, BidId, BidOutcome, BidRequest};
+use gavel_service::{BidAnswer, Caller};
+use serde::Deserialize;
 
-use crate::auth::{Bidder, Caller};
-use crate::bidding::{self, BidAnswer, PlaceBid};
-use crate::error::{json_response, ApiError};
-use crate::extract::{JsonBody, PathId, QueryParams};
-use crate::pagination::{Page, PageQuery, Paged};
-use crate::state::AppState;
-use crate::views::BidView;
+use crate::http::auth::Bidder;
+use crate::http::error::ApiError;
+use crate::http::extract::{JsonBody, PathId, QueryParams};
+use crate::http::pagination::{Page, PageQuery, Paged};
+use crate::http::state::AppState;
+use crate::http::views::BidView;
 
 /// Header naming a retry-safe request.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// Header marking a replayed first answer.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// `POST /api/bids` (bidder): parse, place, map.
+/// Place-bid body.
+#[derive(Debug, Deserialize)]
+pub struct PlaceBid {
+    /// Auction to bid on (an id that names no auction is `404`, not a field error).
+    pub auction_id: i64,
+    /// Amount above zero, as a string or an exact JSON number.
+    pub amount: BidAmount,
+    /// Optional; must be the key's own bidder.
+    pub bidder_id: Option<i64>,
+}
+
+/// `POST /api/bids` (bidder): parse, place, render.
 pub async fn place(
     State(state): State<AppState>,
     Bidder(bidder_id): Bidder,
     headers: HeaderMap,
     JsonBody(body): JsonBody<PlaceBid>,
 ) -> Result<Response, ApiError> {
-    if body.bidder_id.is_some_and(|id| id != bidder_id) {
+    if body.bidder_id.is_some_and(|id| id != bidder_id.get()) {
         return Err(ApiError::Forbidden("bidder_id is not this key's bidder"));
     }
-    if body.amount.is_zero() {
-        return Err(ApiError::field("amount", "must be greater than 0"));
-    }
+    let auction_id = AuctionId::new(body.auction_id).ok_or(ApiError::AuctionNotFound)?;
     let key = idempotency_key(&headers)?;
-    match bidding::place(&state, bidder_id, &body, key.as_deref()).await? {
-        BidAnswer::Accepted(view) => Ok((StatusCode::CREATED, Json(view)).into_response()),
-        BidAnswer::Replayed(stored) => {
-            let status = StatusCode::from_u16(stored.status)
-                .map_err(|_| ApiError::Internal("stored status out of range".into()))?;
-            let mut resp = json_response(status, &stored.body);
+    let req = BidRequest {
+        auction_id,
+        bidder_id,
+        amount: body.amount,
+    };
+    match state.services.place_bid(req, key.as_deref()).await? {
+        BidAnswer::Placed(p) => Ok(created(p.bid, p.kind)),
+        BidAnswer::Replayed(outcome) => {
+            let mut resp = match outcome {
+                BidOutcome::Accepted { bid, kind } => created(bid, kind),
+                BidOutcome::Refused(r) => ApiError::from(r).into_response(),
+            };
             resp.headers_mut()
                 .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
             Ok(resp)
         }
     }
+}
+
+/// The `201` of an accepted bid, fresh or replayed alike.
+fn created(bid: Bid, kind: AuctionKind) -> Response {
+    let view = BidView::new(bid, is_winning_when_placed(kind));
+    (StatusCode::CREATED, Json(view)).into_response()
 }
 
 /// The `Idempotency-Key` header, if any: 1..=255 visible ASCII characters.
@@ -62,30 +85,20 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// `GET /api/auctions/{id}/bids` and `GET /api/bids/{auction_id}` (any key), newest first.
-/// On sealed auctions a bidder sees only its own bids until the auction is closed.
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    PathId(auction_id): PathId,
+    PathId(auction_id): PathId<AuctionId>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> Result<Json<Paged<BidView>>, ApiError> {
-    let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let auction = state.storage.get_auction(auction_id).await?;
-    let only_bidder = match caller {
-        Caller::Bidder(id)
-            if auction.kind().is_sealed() && auction.status() != AuctionStatus::Closed =>
-        {
-            Some(id)
-        }
-        _ => None,
-    };
-    let rows = state
-        .storage
-        .list_bids(auction_id, only_bidder, page.fetch_limit(), page.before_id)
+    let page: Page<BidId> = Page::parse(q.limit, q.cursor.as_deref())?;
+    let (auction, bids) = state
+        .services
+        .bids(caller, auction_id, page.fetch_limit(), page.before)
         .await?;
     Ok(Json(Paged::from_rows(
         page,
-        rows,
+        bids,
         |b| b.id,
         |b| BidView::in_auction(b, &auction),
     )))

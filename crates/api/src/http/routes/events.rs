@@ -6,12 +6,16 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
+use gavel_domain::visibility::is_winning_when_placed;
+use gavel_domain::{AuctionEvent, AuctionId, AuctionKind, Viewer};
+use gavel_service::Caller;
+use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::Caller;
-use crate::error::ApiError;
-use crate::extract::PathId;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::PathId;
+use crate::http::state::AppState;
+use crate::http::views::{AuctionView, BidView};
 
 /// Longest silence before a comment line keeps proxies from closing the stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -20,12 +24,13 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub async fn stream(
     State(state): State<AppState>,
     _: Caller,
-    PathId(id): PathId,
+    PathId(id): PathId<AuctionId>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let hub = &state.services.events;
     // Subscribe before the existence check, so nothing between them is missed.
-    let rx = state.events.subscribe(id);
-    state.storage.get_auction(id).await?;
-    let closed = state.events.closed();
+    let rx = hub.subscribe(id);
+    state.services.auction(id).await?;
+    let closed = hub.closed();
     let events = futures::stream::unfold((rx, closed), |(mut rx, mut closed)| async move {
         loop {
             if *closed.borrow() {
@@ -34,7 +39,7 @@ pub async fn stream(
             tokio::select! {
                 got = rx.recv() => match got {
                     Ok(ev) => {
-                        let event = Event::default().event(ev.event).data(ev.data.to_string());
+                        let event = Event::default().event(ev.name()).data(render(ev).to_string());
                         return Some((Ok(event), (rx, closed)));
                     }
                     // A slow reader skips what it missed rather than holding others back.
@@ -46,4 +51,27 @@ pub async fn stream(
         }
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+/// An event's data as the contract spells it; streams see what any bidder may.
+fn render(event: AuctionEvent) -> Value {
+    match event {
+        AuctionEvent::Bid { bid: Some(bid), .. } => json!(BidView::new(
+            bid,
+            is_winning_when_placed(AuctionKind::English)
+        )),
+        AuctionEvent::Bid {
+            auction_id,
+            bid: None,
+            bid_count,
+        } => json!({"auction_id": auction_id, "bid_count": bid_count}),
+        AuctionEvent::Extended {
+            auction_id,
+            ends_at,
+        } => json!({
+            "auction_id": auction_id,
+            "ends_at": ends_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }),
+        AuctionEvent::Closed { auction } => json!(AuctionView::new(*auction, Viewer::Public)),
+    }
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// Longest `/ready` waits on PostgreSQL.
 const READY_DB_TIMEOUT: Duration = Duration::from_secs(2);
@@ -20,10 +20,10 @@ pub async fn health() -> Json<Value> {
 /// `GET /ready`: 200 when PostgreSQL answers, with each dependency's state.
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let pg_ok = matches!(
-        tokio::time::timeout(READY_DB_TIMEOUT, state.storage.ping()).await,
+        tokio::time::timeout(READY_DB_TIMEOUT, state.services.storage.ping()).await,
         Ok(Ok(()))
     );
-    let redis = state.cache.health().as_str();
+    let redis = state.services.cache.health().as_str();
     let (code, status) = if pg_ok {
         (StatusCode::OK, "ready")
     } else {

@@ -1,4 +1,4 @@
-//! Route handlers: parse, call storage or cache, map to views. Nothing else.
+//! Route handlers: parse, call one use case, render a view. Nothing else.
 
 pub mod auctions;
 pub mod bidders;

@@ -1,0 +1,8 @@
+//! Start-up and shut-down: the command line, settings, logging, the one-shot commands,
+//! and running the server until a signal.
+
+pub mod cli;
+pub mod commands;
+pub mod server;
+pub mod settings;
+pub mod telemetry;

@@ -1,0 +1,9 @@
+//! Sealed-bid confidentiality, idempotency, rate limits, load shedding, metrics.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod idempotency;
+mod limits;
+mod metrics_endpoint;
+mod sealed;

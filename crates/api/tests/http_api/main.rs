@@ -1,0 +1,13 @@
+//! Every route and error code of the contract, through a real server.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod auctions;
+mod auth;
+mod bidders;
+mod bids;
+mod errors;
+mod health;
+mod layers;
+mod openapi;

@@ -1,0 +1,98 @@
+//! Start-up settings refused with one line, and the `migrate` / `bidder create` sub-commands.
+
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::common::ADMIN_TOKEN;
+use crate::{database_url, gavel};
+
+fn one_line_error(out: &std::process::Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success());
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn missing_database_url_stops_start_up_with_one_line() {
+    let out = gavel()
+        .env("GAVEL_ADMIN_TOKEN", ADMIN_TOKEN)
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("DATABASE_URL"));
+}
+
+#[test]
+fn short_admin_token_stops_start_up_with_one_line() {
+    let out = gavel()
+        .env("DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/db")
+        .env("GAVEL_ADMIN_TOKEN", "too-short")
+        .output()
+        .unwrap();
+    let err = one_line_error(&out);
+    assert!(err.contains("GAVEL_ADMIN_TOKEN"), "{err}");
+    assert!(!err.contains("hunter2"));
+}
+
+#[test]
+fn bad_port_stops_start_up_with_one_line() {
+    let out = gavel()
+        .env("DATABASE_URL", "postgres://u@127.0.0.1/db")
+        .env("GAVEL_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("PORT", "eighty")
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).to_lowercase().contains("port"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn migrate_and_bidder_create_commands(pool: PgPool) {
+    let url = database_url(&pool);
+    let out = gavel()
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = gavel()
+        .args([
+            "bidder",
+            "create",
+            "--name",
+            "Seat 9",
+            "--webhook-url",
+            "https://dsp.example/w",
+        ])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["api_key"].as_str().unwrap().starts_with("gvl_"));
+    assert!(v["webhook_secret"].as_str().unwrap().starts_with("whsec_"));
+    let name: String = sqlx::query_scalar("SELECT name FROM bidders WHERE id = $1")
+        .bind(v["id"].as_i64().unwrap())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "Seat 9");
+    let out = gavel()
+        .args(["bidder", "create", "--name", " "])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("--name"));
+}

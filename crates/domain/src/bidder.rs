@@ -1,0 +1,104 @@
+//! Bidders: the exchanges and seats that hold API keys, and the rules for creating one.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DomainError, FieldError};
+use crate::ids::BidderId;
+
+/// Longest bidder name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest webhook URL, in bytes.
+pub const MAX_URL_LEN: usize = 2048;
+
+/// A bidder as stored (never its key or secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bidder {
+    /// Id.
+    pub id: BidderId,
+    /// Display name.
+    pub name: String,
+    /// Where win notices go.
+    pub webhook_url: Option<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The create-bidder body as sent, before validation.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewBidderInput {
+    /// 1..=200 characters.
+    pub name: Option<String>,
+    /// An absolute http(s) URL; empty means none.
+    pub webhook_url: Option<String>,
+}
+
+/// A validated bidder, ready to be given its key and stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBidder {
+    /// Trimmed name.
+    pub name: String,
+    /// Where win notices go.
+    pub webhook_url: Option<String>,
+}
+
+impl NewBidderInput {
+    /// Checks every field and reports all problems at once.
+    pub fn validate(self) -> Result<NewBidder, DomainError> {
+        let mut errors = Vec::new();
+        let name = self.name.as_deref().unwrap_or("").trim().to_string();
+        if name.is_empty() {
+            errors.push(FieldError::new("name", "is required"));
+        } else if name.chars().count() > MAX_NAME_CHARS {
+            errors.push(FieldError::new(
+                "name",
+                format!("must be at most {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        let webhook_url = self.webhook_url.filter(|u| !u.trim().is_empty());
+        if let Some(u) = &webhook_url {
+            let ok = u.len() <= MAX_URL_LEN
+                && url::Url::parse(u)
+                    .map(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some())
+                    .unwrap_or(false);
+            if !ok {
+                errors.push(FieldError::new(
+                    "webhook_url",
+                    "must be an absolute http:// or https:// URL",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors));
+        }
+        Ok(NewBidder { name, webhook_url })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_urls_are_checked() {
+        let ok = NewBidderInput {
+            name: Some("  exchange-1 ".into()),
+            webhook_url: Some(String::new()),
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(ok.name, "exchange-1");
+        assert_eq!(ok.webhook_url, None);
+        let bad = NewBidderInput {
+            name: Some("x".repeat(201)),
+            webhook_url: Some("ftp://example.com/".into()),
+        }
+        .validate()
+        .unwrap_err();
+        let DomainError::Validation(fields) = bad else {
+            panic!("{bad:?}")
+        };
+        let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["name", "webhook_url"]);
+    }
+}

@@ -1,0 +1,140 @@
+//! Who is calling: the admin token, bidders' API keys, and how tokens are made and compared.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use gavel_domain::{BidderId, Viewer};
+use gavel_storage::Storage;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::ServiceError;
+
+/// Prefix of bidder API keys, so a leaked key is recognisable in a secret scanner.
+pub const API_KEY_PREFIX: &str = "gvl_";
+/// Prefix of webhook secrets.
+pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
+/// Most API-key hashes remembered in memory before the memo starts over.
+const KEY_MEMO_CAPACITY: usize = 100_000;
+
+/// An authenticated caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// Holder of the admin token.
+    Admin,
+    /// Holder of a bidder's API key.
+    Bidder(BidderId),
+}
+
+impl Caller {
+    /// How the visibility rules see this caller.
+    pub fn viewer(self) -> Viewer {
+        match self {
+            Caller::Admin => Viewer::Admin,
+            Caller::Bidder(id) => Viewer::Bidder(id),
+        }
+    }
+}
+
+/// 32 random bytes, URL-safe base64, behind `prefix`.
+fn random_token(prefix: &str) -> SecretString {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)).into()
+}
+
+/// A new bidder API key.
+pub fn new_api_key() -> SecretString {
+    random_token(API_KEY_PREFIX)
+}
+
+/// A new webhook signing secret.
+pub fn new_webhook_secret() -> SecretString {
+    random_token(WEBHOOK_SECRET_PREFIX)
+}
+
+/// SHA-256 of a token. Keys carry 256 random bits, so a fast hash is enough: there is
+/// nothing to brute-force, and a slow hash would cost every bid a millisecond.
+pub fn hash_token(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Compares two hashes in constant time.
+pub fn hashes_equal(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// Turns bearer tokens into callers.
+pub struct Authenticator {
+    /// SHA-256 of the admin token; the token itself is not kept.
+    admin_token_hash: [u8; 32],
+    /// Known API-key hashes → bidder ids, so a bid that the cache turns away needs no
+    /// database round trip. Keys cannot be revoked yet, so entries never go stale; only
+    /// keys found in the database are remembered, so junk tokens cannot fill it.
+    key_memo: RwLock<HashMap<[u8; 32], BidderId>>,
+}
+
+impl Authenticator {
+    /// Recognises `admin_token` as the admin.
+    pub fn new(admin_token: &SecretString) -> Self {
+        Self {
+            admin_token_hash: hash_token(admin_token.expose_secret()),
+            key_memo: RwLock::default(),
+        }
+    }
+
+    /// Who `token` belongs to, or `Unauthorized`.
+    pub async fn identify(&self, storage: &Storage, token: &str) -> Result<Caller, ServiceError> {
+        let hash = hash_token(token);
+        if hashes_equal(&hash, &self.admin_token_hash) {
+            return Ok(Caller::Admin);
+        }
+        if let Some(id) = self.remembered(&hash) {
+            return Ok(Caller::Bidder(id));
+        }
+        match storage.find_bidder_by_key_hash(&hash).await? {
+            Some((id, stored)) if hashes_equal(&stored, &hash) => {
+                self.remember(hash, id);
+                Ok(Caller::Bidder(id))
+            }
+            _ => Err(ServiceError::Unauthorized),
+        }
+    }
+
+    fn remembered(&self, hash: &[u8; 32]) -> Option<BidderId> {
+        self.key_memo.read().ok()?.get(hash).copied()
+    }
+
+    fn remember(&self, hash: [u8; 32], id: BidderId) {
+        if let Ok(mut m) = self.key_memo.write() {
+            if m.len() >= KEY_MEMO_CAPACITY {
+                m.clear();
+            }
+            m.insert(hash, id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_random_and_prefixed() {
+        let a = new_api_key();
+        let b = new_api_key();
+        assert_ne!(a.expose_secret(), b.expose_secret());
+        assert!(a.expose_secret().starts_with(API_KEY_PREFIX));
+        assert_eq!(a.expose_secret().len(), API_KEY_PREFIX.len() + 43);
+    }
+
+    #[test]
+    fn hash_comparison() {
+        assert!(hashes_equal(&hash_token("a"), &hash_token("a")));
+        assert!(!hashes_equal(&hash_token("a"), &hash_token("b")));
+    }
+}

@@ -1,0 +1,71 @@
+//! The use cases of gavel, free of HTTP: each public method of [`Services`] is one thing a
+//! client, an admin or a background worker asks for (place a bid, create an auction,
+//! settle what is due, deliver win notices). Handlers parse, call one of these, render.
+
+pub mod auctions;
+pub mod auth;
+pub mod bidders;
+pub mod bidding;
+pub mod bids;
+pub mod error;
+pub mod events;
+pub mod notices;
+pub mod settlement;
+
+use std::sync::Arc;
+
+use gavel_cache::Cache;
+use gavel_storage::Storage;
+use secrecy::SecretString;
+
+pub use auth::{Authenticator, Caller};
+pub use bidders::CreatedBidder;
+pub use bidding::BidAnswer;
+pub use error::ServiceError;
+pub use events::EventHub;
+pub use notices::WebhookSettings;
+
+/// Everything the use cases need; shared by handlers and workers behind an `Arc`.
+pub struct Services {
+    /// PostgreSQL, the source of truth.
+    pub storage: Storage,
+    /// Redis fast path (possibly disabled).
+    pub cache: Cache,
+    /// Turns bearer tokens into callers.
+    pub auth: Authenticator,
+    /// Auction events for open streams, on this and other instances.
+    pub events: Arc<EventHub>,
+    /// How win notices are delivered.
+    pub webhooks: WebhookSettings,
+    /// HTTP client for win notices (rustls, no redirects).
+    pub http_client: reqwest::Client,
+}
+
+impl Services {
+    /// Builds the services; nothing connects yet.
+    pub fn new(storage: Storage, cache: Cache, admin_token: &SecretString) -> Self {
+        Self {
+            storage,
+            cache,
+            auth: Authenticator::new(admin_token),
+            events: Arc::new(EventHub::default()),
+            webhooks: WebhookSettings::default(),
+            http_client: reqwest::Client::builder()
+                .user_agent(concat!("gavel/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Sets how win notices are delivered.
+    pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
+        self.webhooks = settings;
+        self
+    }
+
+    /// Who `token` belongs to.
+    pub async fn identify(&self, token: &str) -> Result<Caller, ServiceError> {
+        self.auth.identify(&self.storage, token).await
+    }
+}
