@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// PostgreSQL is unreachable or its pool is exhausted.
     #[error("database unavailable")]
     Unavailable,
+    /// Too much work queued on this instance; retry shortly.
+    #[error("overloaded")]
+    Overloaded,
     /// A bug or an unexpected database answer.
     #[error("storage failed")]
     Internal(#[source] StorageError),
@@ -55,6 +58,7 @@ impl From<StorageError> for ServiceError {
     fn from(e: StorageError) -> Self {
         match e {
             StorageError::Unavailable => ServiceError::Unavailable,
+            StorageError::Busy => ServiceError::Overloaded,
             // Only auctions are looked up by id on behalf of a client.
             StorageError::NotFound => ServiceError::AuctionNotFound,
             StorageError::Domain(d) => d.into(),

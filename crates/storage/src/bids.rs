@@ -13,19 +13,16 @@ use crate::{Storage, StorageError};
 pub type Decision = Result<PlacedBid, BidRejection>;
 
 impl Storage {
-    /// Decides and records a bid in one transaction.
+    /// Decides and records a bid, committed before this returns.
     ///
     /// The auction row is locked first (`FOR UPDATE`), so the decision sees the latest
     /// committed highest bid and every concurrent bid on the same auction, from any
     /// instance, waits its turn. The bid id is drawn while the lock is held, so accepted
     /// english bids ordered by id rise strictly. A refusal is a decision, not an error.
+    /// Bids arriving together share one transaction (see `batcher`).
     pub async fn place_bid(&self, req: &BidRequest) -> Result<Decision, StorageError> {
-        let mut tx = self.db()?.begin().await?;
-        let decision = decide_and_record(&mut tx, req).await?;
-        if decision.is_ok() {
-            tx.commit().await?;
-        }
-        Ok(decision)
+        self.db()?;
+        self.batcher().submit(*req).await
     }
 
     /// Bids of an auction newest first; only `only_bidder`'s when given.

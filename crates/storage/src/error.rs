@@ -8,6 +8,9 @@ pub enum StorageError {
     /// PostgreSQL is unreachable, restarting, not yet migrated, or the pool is exhausted.
     #[error("database unavailable")]
     Unavailable,
+    /// Too many bids are already waiting for a transaction on this instance.
+    #[error("too many bids waiting")]
+    Busy,
     /// The row asked for does not exist.
     #[error("not found")]
     NotFound,

@@ -2,6 +2,7 @@
 //! every bid is decided here, under the auction's row lock.
 
 pub mod auctions;
+mod batcher;
 pub mod bidders;
 pub mod bids;
 pub mod error;
@@ -11,12 +12,13 @@ mod rows;
 pub mod settlement;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
+pub use batcher::BatchSettings;
 pub use bidders::NewBidderRow;
 pub use bids::Decision;
 pub use error::StorageError;
@@ -37,11 +39,24 @@ pub struct PoolSettings {
 }
 
 /// Handle to the database; cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Storage {
     pool: PgPool,
     /// Set once migrations have been applied, so no query meets a missing table.
     migrated: Arc<AtomicBool>,
+    /// How bids are grouped into transactions.
+    batch: BatchSettings,
+    /// The group-commit workers, started by the first bid (they need a runtime).
+    batcher: Arc<OnceLock<batcher::Batcher>>,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage")
+            .field("migrated", &self.is_migrated())
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Storage {
@@ -61,7 +76,20 @@ impl Storage {
         Self {
             pool,
             migrated: Arc::new(AtomicBool::new(false)),
+            batch: BatchSettings::default(),
+            batcher: Arc::default(),
         }
+    }
+
+    /// Groups bids as `settings` says (before the first bid).
+    pub fn with_batching(mut self, settings: BatchSettings) -> Self {
+        self.batch = settings;
+        self
+    }
+
+    fn batcher(&self) -> &batcher::Batcher {
+        self.batcher
+            .get_or_init(|| batcher::Batcher::start(self.pool.clone(), self.batch))
     }
 
     /// The underlying pool.

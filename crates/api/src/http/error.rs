@@ -253,6 +253,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             ServiceError::Unauthorized => ApiError::Unauthorized,
             ServiceError::Unavailable => ApiError::DatabaseUnavailable,
+            ServiceError::Overloaded => ApiError::Overloaded,
             e @ ServiceError::Internal(_) => ApiError::internal(e),
         }
     }

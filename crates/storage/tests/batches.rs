@@ -1,0 +1,220 @@
+//! Group commit: bids that arrive together are decided together, each on its own merits.
+
+use chrono::{Duration, Utc};
+use gavel_domain::{
+    AuctionId, AuctionKind, BidAmount, BidRejection, BidRequest, BidderId, Money, NewAuctionInput,
+};
+use gavel_storage::{BatchSettings, NewBidderRow, Storage, StorageError};
+use sqlx::PgPool;
+
+fn m(s: &str) -> Money {
+    s.parse().unwrap()
+}
+
+fn bid(auction_id: AuctionId, bidder_id: BidderId, amount: &str) -> BidRequest {
+    BidRequest {
+        auction_id,
+        bidder_id,
+        amount: BidAmount::new(m(amount)).unwrap(),
+    }
+}
+
+async fn storage(pool: PgPool, batch: BatchSettings) -> Storage {
+    let s = Storage::from_pool(pool).with_batching(batch);
+    s.migrate().await.unwrap();
+    s
+}
+
+async fn bidder(s: &Storage, n: u8) -> BidderId {
+    s.create_bidder(NewBidderRow {
+        name: &format!("b{n}"),
+        webhook_url: None,
+        api_key_hash: &[n; 32],
+        webhook_secret: "whsec_x",
+    })
+    .await
+    .unwrap()
+    .id
+}
+
+async fn auction(s: &Storage, kind: AuctionKind) -> AuctionId {
+    let now = Utc::now();
+    let a = NewAuctionInput {
+        title: Some("t".into()),
+        kind: Some(kind),
+        reserve_price: Some(m("1")),
+        starts_at: Some(now - Duration::minutes(1)),
+        ends_at: Some(now + Duration::hours(1)),
+        ..Default::default()
+    }
+    .validate(now)
+    .unwrap();
+    s.create_auction(&a).await.unwrap().id
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn bids_sent_together_are_decided_in_order_per_auction(pool: PgPool) {
+    // One worker, so everything queued while the first transaction runs forms one batch.
+    let s = storage(
+        pool,
+        BatchSettings {
+            workers: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (b1, b2) = (bidder(&s, 1).await, bidder(&s, 2).await);
+    let english = auction(&s, AuctionKind::English).await;
+    let sealed = auction(&s, AuctionKind::SecondPrice).await;
+    let reqs = [
+        bid(english, b1, "1"),
+        bid(sealed, b1, "5"),
+        bid(english, b2, "1.005"), // below 1 + 0.01: too low after the first
+        bid(english, b2, "2"),
+        bid(sealed, b1, "6"), // a second sealed bid from b1
+        bid(sealed, b2, "5"), // a tie does not displace the earlier highest
+        bid(AuctionId::new(999_999).unwrap(), b1, "1"),
+    ];
+    let decisions = futures_join(&s, &reqs).await;
+    let ids: Vec<_> = decisions
+        .iter()
+        .map(|d| d.as_ref().ok().map(|p| p.bid.id))
+        .collect();
+    assert!(decisions[0].is_ok() && decisions[1].is_ok() && decisions[3].is_ok());
+    assert_eq!(
+        decisions[2].as_ref().unwrap_err(),
+        &BidRejection::TooLow {
+            min_amount: m("1.01").as_decimal()
+        }
+    );
+    assert_eq!(
+        decisions[4].as_ref().unwrap_err(),
+        &BidRejection::AlreadyBid
+    );
+    assert!(decisions[5].is_ok());
+    assert_eq!(
+        decisions[6].as_ref().unwrap_err(),
+        &BidRejection::UnknownAuction
+    );
+    assert!(ids[0] < ids[3], "ids rise with arrival: {ids:?}");
+    let e = s.get_auction(english).await.unwrap();
+    assert_eq!(e.bid_count, 2);
+    assert_eq!(e.highest.unwrap().bid_id, ids[3].unwrap());
+    assert_eq!(e.highest.unwrap().amount, m("2"));
+    let sealed_now = s.get_auction(sealed).await.unwrap();
+    assert_eq!(sealed_now.bid_count, 2);
+    assert_eq!(sealed_now.highest.unwrap().bid_id, ids[1].unwrap());
+    assert_eq!(decisions[5].as_ref().unwrap().bid_count, 2);
+    assert!(!decisions[5].as_ref().unwrap().accepted.becomes_highest);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn one_failing_bid_does_not_fail_its_neighbours(pool: PgPool) {
+    let s = storage(
+        pool,
+        BatchSettings {
+            workers: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let b1 = bidder(&s, 1).await;
+    let a = auction(&s, AuctionKind::English).await;
+    // A bidder that does not exist breaks the insert's foreign key: only its bid may fail.
+    let ghost = BidderId::new(777_777).unwrap();
+    let reqs = [bid(a, b1, "1"), bid(a, ghost, "2"), bid(a, b1, "3")];
+    let results = join_raw(&s, &reqs).await;
+    assert!(results[0].as_ref().unwrap().is_ok(), "{results:?}");
+    assert!(
+        matches!(results[1], Err(StorageError::Internal(_))),
+        "{results:?}"
+    );
+    assert!(results[2].as_ref().unwrap().is_ok(), "{results:?}");
+    let now = s.get_auction(a).await.unwrap();
+    assert_eq!(now.bid_count, 2);
+    assert_eq!(now.highest.unwrap().amount, m("3"));
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_full_queue_is_busy_at_once(pool: PgPool) {
+    let s = storage(
+        pool.clone(),
+        BatchSettings {
+            workers: 1,
+            queue: 1,
+            max_batch: 1,
+        },
+    )
+    .await;
+    let b1 = bidder(&s, 1).await;
+    let a = auction(&s, AuctionKind::English).await;
+    // Hold the auction's row lock so the worker's transaction waits.
+    let mut held = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
+        .bind(a.get())
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    let first = tokio::spawn({
+        let s = s.clone();
+        async move { s.place_bid(&bid(a, b1, "1")).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let second = tokio::spawn({
+        let s = s.clone();
+        async move { s.place_bid(&bid(a, b1, "2")).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The worker holds the first, the queue the second: a third is turned away at once.
+    let third = s.place_bid(&bid(a, b1, "3")).await;
+    assert!(matches!(third, Err(StorageError::Busy)), "{third:?}");
+    held.rollback().await.unwrap();
+    assert!(first.await.unwrap().unwrap().is_ok());
+    assert!(second.await.unwrap().unwrap().is_ok());
+}
+
+/// Sends every request while the only worker is busy elsewhere, so they queue up and
+/// form one batch; returns the decisions in request order.
+async fn futures_join(
+    s: &Storage,
+    reqs: &[BidRequest],
+) -> Vec<Result<gavel_domain::PlacedBid, BidRejection>> {
+    join_raw(s, reqs)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+async fn join_raw(
+    s: &Storage,
+    reqs: &[BidRequest],
+) -> Vec<Result<gavel_storage::Decision, StorageError>> {
+    // Keep the worker busy on a bid whose auction row another transaction holds.
+    let pool = s.pool().clone();
+    let blocker = auction(s, AuctionKind::English).await;
+    let someone = bidder(s, 99).await;
+    let mut held = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
+        .bind(blocker.get())
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    let busy = tokio::spawn({
+        let s = s.clone();
+        async move { s.place_bid(&bid(blocker, someone, "1")).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let all = tokio::spawn({
+        let s = s.clone();
+        let reqs = reqs.to_vec();
+        async move {
+            let futs = reqs.iter().map(|r| s.place_bid(r));
+            futures::future::join_all(futs).await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    held.rollback().await.unwrap();
+    busy.await.unwrap().unwrap().unwrap();
+    all.await.unwrap()
+}
