@@ -71,6 +71,19 @@ impl std::fmt::Debug for Cache {
     }
 }
 
+/// A committed english bid, for raising the auction's entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HighestRaise {
+    /// The auction.
+    pub auction_id: AuctionId,
+    /// The committed amount.
+    pub amount: Money,
+    /// The least amount the next bid needs.
+    pub next_min: Money,
+    /// The auction's end, in Unix milliseconds (past it the entry refuses nothing).
+    pub ends_at_ms: i64,
+}
+
 /// A hopeless bid: the cache knows the auction needs at least this much.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooLow {
@@ -195,6 +208,31 @@ impl Cache {
             .await;
     }
 
+    /// Records several committed english bids in one round trip (see [`Cache::record_highest`]).
+    pub async fn record_highest_many(&self, raises: &[HighestRaise]) {
+        let Some(inner) = self.usable() else { return };
+        if raises.is_empty() {
+            return;
+        }
+        let mut pipe = redis::pipe();
+        for r in raises {
+            // EVAL, not EVALSHA: a pipeline cannot recover from NOSCRIPT one command at a
+            // time, and Redis caches the compiled script by its text's hash anyway.
+            pipe.cmd("EVAL")
+                .arg(scripts::RAISE)
+                .arg(1)
+                .arg(inner.key(r.auction_id))
+                .arg(sortable::to_key(r.amount))
+                .arg(sortable::to_key(r.next_min))
+                .arg(r.ends_at_ms)
+                .arg(ENTRY_TTL_SECS)
+                .ignore();
+        }
+        let _ = inner
+            .run(|mut c| async move { pipe.query_async::<()>(&mut c).await })
+            .await;
+    }
+
     /// Drops an auction's entry (when it is cancelled or settled).
     pub async fn forget(&self, auction_id: AuctionId) {
         let Some(inner) = self.usable() else { return };
@@ -216,6 +254,22 @@ impl Cache {
                     .query_async::<i64>(&mut c)
                     .await
             })
+            .await;
+    }
+
+    /// Publishes several events in one round trip, in order.
+    pub async fn publish_many(&self, payloads: &[String]) {
+        let Some(inner) = self.usable() else { return };
+        if payloads.is_empty() {
+            return;
+        }
+        let channel = inner.events_channel();
+        let mut pipe = redis::pipe();
+        for p in payloads {
+            pipe.cmd("PUBLISH").arg(&channel).arg(p).ignore();
+        }
+        let _ = inner
+            .run(|mut c| async move { pipe.query_async::<()>(&mut c).await })
             .await;
     }
 

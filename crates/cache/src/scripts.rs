@@ -16,7 +16,7 @@ return false
 "#;
 
 /// Compare-and-set upward: a lower or equal amount never replaces a higher one.
-const RAISE: &str = r#"
+pub const RAISE: &str = r#"
 local cur = redis.call('HGET', KEYS[1], 'h')
 if (not cur) or ARGV[1] > cur then
   redis.call('HSET', KEYS[1], 'h', ARGV[1], 'm', ARGV[2], 'e', ARGV[3])

@@ -33,6 +33,11 @@ pub enum AuctionEvent {
         /// The auction as closed.
         auction: Box<Auction>,
     },
+    /// An admin cancelled the auction.
+    Cancelled {
+        /// The auction as cancelled.
+        auction: Box<Auction>,
+    },
 }
 
 impl AuctionEvent {
@@ -59,7 +64,7 @@ impl AuctionEvent {
             AuctionEvent::Bid { auction_id, .. } | AuctionEvent::Extended { auction_id, .. } => {
                 *auction_id
             }
-            AuctionEvent::Closed { auction } => auction.id,
+            AuctionEvent::Closed { auction } | AuctionEvent::Cancelled { auction } => auction.id,
         }
     }
 
@@ -69,6 +74,7 @@ impl AuctionEvent {
             AuctionEvent::Bid { .. } => "bid",
             AuctionEvent::Extended { .. } => "extended",
             AuctionEvent::Closed { .. } => "closed",
+            AuctionEvent::Cancelled { .. } => "cancelled",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Auctions: create, read, list, cancel.
 
-use gavel_domain::{Auction, AuctionId, AuctionStatus, NewAuctionInput};
+use gavel_domain::{Auction, AuctionEvent, AuctionId, AuctionStatus, NewAuctionInput};
 
 use crate::{ServiceError, Services};
 
@@ -11,9 +11,15 @@ impl Services {
         Ok(self.storage.create_auction(&auction).await?)
     }
 
-    /// One auction.
+    /// One auction: from memory while fresh (see [`crate::board`]), else from PostgreSQL.
     pub async fn auction(&self, id: AuctionId) -> Result<Auction, ServiceError> {
-        Ok(self.storage.get_auction(id).await?)
+        if let Some(a) = self.board.get(id) {
+            return Ok(a);
+        }
+        let ticket = self.board.begin_read(id);
+        let auction = self.storage.get_auction(id).await?;
+        self.board.put(ticket, &auction);
+        Ok(auction)
     }
 
     /// Auctions newest first, `limit` of them below `before`, optionally of one status.
@@ -26,10 +32,15 @@ impl Services {
         Ok(self.storage.list_auctions(status, limit, before).await?)
     }
 
-    /// Cancels a scheduled or open auction and forgets its fast-path entry.
+    /// Cancels a scheduled or open auction, forgets what the fast paths knew of it, and
+    /// tells its streams.
     pub async fn cancel_auction(&self, id: AuctionId) -> Result<Auction, ServiceError> {
         let auction = self.storage.cancel_auction(id).await?;
+        self.board.forget(id);
         self.cache.forget(id).await;
+        self.events.publish(AuctionEvent::Cancelled {
+            auction: Box::new(auction.clone()),
+        });
         Ok(auction)
     }
 }

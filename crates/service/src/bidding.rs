@@ -1,7 +1,8 @@
 //! Placing a bid: the fast path, the atomic decision in PostgreSQL (with or without an
 //! idempotency key), and what follows a commit (cache, metrics, event streams).
 
-use gavel_domain::{AuctionEvent, BidOutcome, BidRejection, BidRequest, PlacedBid};
+use gavel_cache::HighestRaise;
+use gavel_domain::{AuctionEvent, BidOutcome, BidRejection, BidRequest, Money, PlacedBid};
 use gavel_storage::{IdempotencyKey, Keyed};
 use sha2::{Digest, Sha256};
 
@@ -24,21 +25,16 @@ impl Services {
         key: Option<&str>,
     ) -> Result<BidAnswer, ServiceError> {
         let Some(key) = key else {
-            // The fast path answers only un-keyed bids: a keyed repeat must get its first
+            // The fast paths answer only un-keyed bids: a keyed repeat must get its first
             // outcome, not a fresh refusal.
-            let now_ms = chrono::Utc::now().timestamp_millis();
-            if let Some(too_low) = self
-                .cache
-                .check_bid(req.auction_id, req.amount.money(), now_ms)
-                .await
-            {
+            if let Some(min_amount) = self.hopeless(&req).await {
                 count_outcome("fast_rejected");
                 return Err(ServiceError::BidRefused(BidRejection::TooLow {
-                    min_amount: too_low.min_amount.as_decimal(),
+                    min_amount: min_amount.as_decimal(),
                 }));
             }
             let decision = self.storage.place_bid(&req).await?;
-            return self.after_decision(decision).await.map(BidAnswer::Placed);
+            return self.after_decision(decision).map(BidAnswer::Placed);
         };
         let fingerprint = Sha256::digest(req.fingerprint().as_bytes());
         let keyed = self
@@ -52,14 +48,30 @@ impl Services {
             )
             .await?;
         match keyed {
-            Keyed::Fresh(decision) => self.after_decision(decision).await.map(BidAnswer::Placed),
+            Keyed::Fresh(decision) => self.after_decision(decision).map(BidAnswer::Placed),
             Keyed::Replay(outcome) => Ok(BidAnswer::Replayed(outcome)),
             Keyed::KeyReused => Err(ServiceError::IdempotencyKeyReused),
         }
     }
 
-    /// After a commit: raise the cache entry, count it, tell the streams.
-    async fn after_decision(
+    /// The least amount `req`'s auction needs when `req` is below it, as far as this
+    /// instance (then Redis) knows; `None` when the bid may win or nobody can tell.
+    async fn hopeless(&self, req: &BidRequest) -> Option<Money> {
+        let amount = req.amount.money();
+        let now = chrono::Utc::now();
+        if let Some(floor) = self.board.floor(req.auction_id, now) {
+            // This instance's floor is as recent as Redis's for the auctions it serves.
+            return (amount < floor).then_some(floor);
+        }
+        self.cache
+            .check_bid(req.auction_id, amount, now.timestamp_millis())
+            .await
+            .map(|too_low| too_low.min_amount)
+    }
+
+    /// After a commit: update what this instance knows, queue the Redis raise, count it,
+    /// tell the streams.
+    fn after_decision(
         &self,
         decision: Result<PlacedBid, BidRejection>,
     ) -> Result<PlacedBid, ServiceError> {
@@ -70,16 +82,15 @@ impl Services {
                 return Err(rejection.into());
             }
         };
+        self.board.apply_placed(&placed);
         if placed.accepted.becomes_highest {
             if let Some(next_min) = placed.accepted.next_min {
-                self.cache
-                    .record_highest(
-                        placed.bid.auction_id,
-                        placed.bid.amount,
-                        next_min,
-                        placed.ends_at.timestamp_millis(),
-                    )
-                    .await;
+                self.raises.push(HighestRaise {
+                    auction_id: placed.bid.auction_id,
+                    amount: placed.bid.amount,
+                    next_min,
+                    ends_at_ms: placed.ends_at.timestamp_millis(),
+                });
             }
         }
         count_outcome("accepted");

@@ -93,12 +93,19 @@ impl EventHub {
         self.deliver_local(envelope.event);
     }
 
-    /// Takes an event published by any instance; delivers those of other instances.
-    pub fn on_remote(&self, raw: &str) {
+    /// Takes an event published by any instance; delivers those of other instances to
+    /// this instance's streams and returns them (`None` for this instance's own).
+    pub fn on_remote(&self, raw: &str) -> Option<AuctionEvent> {
         match serde_json::from_str::<Envelope>(raw) {
-            Ok(env) if env.origin != self.instance => self.deliver_local(env.event),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "unreadable event from redis"),
+            Ok(env) if env.origin != self.instance => {
+                self.deliver_local(env.event.clone());
+                Some(env.event)
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "unreadable event from redis");
+                None
+            }
         }
     }
 

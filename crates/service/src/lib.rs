@@ -7,9 +7,11 @@ pub mod auth;
 pub mod bidders;
 pub mod bidding;
 pub mod bids;
+pub mod board;
 pub mod error;
 pub mod events;
 pub mod notices;
+pub mod raises;
 pub mod settlement;
 
 use std::sync::Arc;
@@ -31,6 +33,10 @@ pub struct Services {
     pub storage: Storage,
     /// Redis fast path (possibly disabled).
     pub cache: Cache,
+    /// What this instance knows of auctions in memory (reads, floors).
+    pub board: board::Board,
+    /// Fast-path raises waiting to be sent to Redis.
+    pub raises: raises::Raises,
     /// Turns bearer tokens into callers.
     pub auth: Authenticator,
     /// Auction events for open streams, on this and other instances.
@@ -47,6 +53,8 @@ impl Services {
         Self {
             storage,
             cache,
+            board: board::Board::default(),
+            raises: raises::Raises::default(),
             auth: Authenticator::new(admin_token),
             events: Arc::new(EventHub::default()),
             webhooks: WebhookSettings::default(),
@@ -62,6 +70,14 @@ impl Services {
     pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
         self.webhooks = settings;
         self
+    }
+
+    /// Takes an event from another instance (through Redis): its streams here get it, and
+    /// what this instance knows of the auction is updated.
+    pub fn on_remote_event(&self, raw: &str) {
+        if let Some(event) = self.events.on_remote(raw) {
+            self.board.apply_remote(&event);
+        }
     }
 
     /// Who `token` belongs to.

@@ -35,6 +35,7 @@ impl Services {
                         .map(|w| w.bidder_id.get()),
                     "auction settled"
                 );
+                self.board.forget(auction.id);
                 self.cache.forget(auction.id).await;
                 self.events.publish(AuctionEvent::Closed {
                     auction: Box::new(auction),

@@ -62,16 +62,9 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
             s.services.cache.probe().await;
         },
     ));
-    tokio::spawn(relay::publish(
-        services.events.clone(),
-        services.cache.clone(),
-        stop.clone(),
-    ));
-    tokio::spawn(relay::fan_in(
-        services.events.clone(),
-        services.cache.clone(),
-        stop,
-    ));
+    tokio::spawn(relay::publish(services.clone(), stop.clone()));
+    tokio::spawn(relay::raises(services.clone(), stop.clone()));
+    tokio::spawn(relay::fan_in(services.clone(), stop));
 }
 
 /// Runs `work` every `period` until `stop` flips.

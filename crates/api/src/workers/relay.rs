@@ -1,30 +1,49 @@
-//! Relaying auction events between instances through Redis pub/sub.
+//! Relaying between this instance and Redis: auction events to and from the other
+//! instances, and the fast path's raises.
 
 use std::sync::Arc;
 
-use gavel_cache::Cache;
-use gavel_service::EventHub;
+use gavel_service::Services;
 use tokio::sync::watch;
 
-/// Publishes this instance's queued events to Redis, in order, until `stop` flips.
-pub async fn publish(hub: Arc<EventHub>, cache: Cache, mut stop: watch::Receiver<bool>) {
-    let Some(mut rx) = hub.take_outbox() else {
+/// Most events sent to Redis in one round trip.
+const PUBLISH_BATCH: usize = 256;
+
+/// Publishes this instance's queued events to Redis, in order and in pipelined batches,
+/// until `stop` flips.
+pub async fn publish(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    let Some(mut rx) = services.events.take_outbox() else {
         return;
     };
+    let mut batch = Vec::with_capacity(PUBLISH_BATCH);
     loop {
         tokio::select! {
-            next = rx.recv() => match next {
-                Some(text) => cache.publish(text).await,
-                None => return,
-            },
+            n = rx.recv_many(&mut batch, PUBLISH_BATCH) => {
+                if n == 0 {
+                    return;
+                }
+                services.cache.publish_many(&batch).await;
+                batch.clear();
+            }
             _ = stop.changed() => return,
         }
     }
 }
 
-/// Hands every instance's events from Redis to `hub` until `stop` flips.
-pub async fn fan_in(hub: Arc<EventHub>, cache: Cache, stop: watch::Receiver<bool>) {
+/// Hands every instance's events from Redis to this instance until `stop` flips.
+pub async fn fan_in(services: Arc<Services>, stop: watch::Receiver<bool>) {
+    let cache = services.cache.clone();
     cache
-        .run_subscriber(move |raw| hub.on_remote(&raw), stop)
+        .run_subscriber(move |raw| services.on_remote_event(&raw), stop)
         .await;
+}
+
+/// Sends queued fast-path raises to Redis as they come, until `stop` flips.
+pub async fn raises(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = services.raises.wait() => services.raises.flush(&services.cache).await,
+            _ = stop.changed() => return,
+        }
+    }
 }

@@ -57,20 +57,25 @@ async fn redis_killed_then_back_is_picked_up_again(pool: sqlx::PgPool) {
         ready_redis().await == "ok"
     })
     .await;
-    // The fast path is back: an accepted bid is written to the new Redis.
+    // The fast path is back: an accepted bid is written to the new Redis (just after its
+    // 201: raises are sent off the request path).
     assert_eq!(
         app.bid(&key, id, json!("7")).await.status(),
         StatusCode::CREATED
     );
     let client = redis::Client::open(redis.url()).unwrap();
-    let mut con = client.get_multiplexed_async_connection().await.unwrap();
-    let high: Option<String> = redis::cmd("HGET")
-        .arg(format!("{}:auction:{id}", opts.redis_prefix))
-        .arg("h")
-        .query_async(&mut con)
-        .await
-        .unwrap();
-    assert_eq!(high.as_deref(), Some("0000000000000070000"));
+    let key = format!("{}:auction:{id}", opts.redis_prefix);
+    wait_for("the raise in redis", Duration::from_secs(2), || async {
+        let mut con = client.get_multiplexed_async_connection().await.unwrap();
+        let high: Option<String> = redis::cmd("HGET")
+            .arg(&key)
+            .arg("h")
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        high.as_deref() == Some("0000000000000070000")
+    })
+    .await;
 }
 
 /// A Redis that accepts connections but never answers: every call is bounded, bids stay

@@ -72,6 +72,8 @@ fn render(event: AuctionEvent) -> Value {
             "auction_id": auction_id,
             "ends_at": ends_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         }),
-        AuctionEvent::Closed { auction } => json!(AuctionView::new(*auction, Viewer::Public)),
+        AuctionEvent::Closed { auction } | AuctionEvent::Cancelled { auction } => {
+            json!(AuctionView::new(*auction, Viewer::Public))
+        }
     }
 }
