@@ -161,3 +161,94 @@ async fn two_instances_settle_each_auction_once(pool: PgPool) {
         .unwrap();
     assert_eq!(notices, 20, "one notice per auction");
 }
+
+/// 10,000 auctions ending within one second, two instances: every one settled within a
+/// second of its end, exactly once (a trigger logs every settlement write).
+#[sqlx::test(migrations = "../../migrations")]
+async fn ten_thousand_auctions_ending_together_settle_within_a_second(pool: PgPool) {
+    const N: i64 = 10_000;
+    let opts = Options {
+        redis_url: Some(common::redis_url()),
+        ..Default::default()
+    };
+    let a = spawn_app_with(pool.clone(), opts.clone()).await;
+    let b = spawn_app_with(pool.clone(), opts).await;
+    let (bidder, _) = a.create_bidder("winner").await;
+    sqlx::raw_sql(
+        "CREATE TABLE settle_log (auction_id BIGINT NOT NULL);
+         CREATE FUNCTION log_settle() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN INSERT INTO settle_log VALUES (NEW.id); RETURN NEW; END $$;
+         CREATE TRIGGER settle_logged BEFORE UPDATE OF closed_at ON auctions
+         FOR EACH ROW WHEN (NEW.closed_at IS NOT NULL) EXECUTE FUNCTION log_settle();",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    // All end within the same second, 3 s from now; a tenth of them have a bid.
+    sqlx::query(
+        "INSERT INTO auctions (title, kind, currency, reserve_price, min_increment,
+                               extend_secs, starts_at, ends_at)
+         SELECT 'bulk ' || i, 'english', 'USD', 1, 0.01, 0, now() - interval '1 minute',
+                date_trunc('second', now()) + interval '3 seconds'
+                    + (i % 1000) * interval '1 millisecond'
+         FROM generate_series(1, $1) AS i",
+    )
+    .bind(N)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "WITH placed AS (
+             INSERT INTO bids (auction_id, bidder_id, amount)
+             SELECT id, $1, 2 FROM auctions WHERE id % 10 = 0 RETURNING id, auction_id)
+         UPDATE auctions a SET highest_bid_id = p.id, highest_bidder_id = $1,
+                               highest_amount = 2, bid_count = 1
+         FROM placed p WHERE a.id = p.auction_id",
+    )
+    .bind(bidder)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let open: i64 = sqlx::query_scalar("SELECT count(*) FROM auctions WHERE closed_at IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if open == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{open} auctions still unsettled");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (late, slowest): (i64, f64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE closed_at - ends_at > interval '1 second'),
+                EXTRACT(EPOCH FROM max(closed_at - ends_at))::FLOAT8
+         FROM auctions",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    eprintln!("slowest settlement: {slowest:.3} s after its end");
+    assert_eq!(late, 0, "slowest settlement {slowest:.3} s after its end");
+    let (writes, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT auction_id) FROM settle_log")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (writes, distinct),
+        (N, N),
+        "each auction settled exactly once"
+    );
+    let won: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM auctions WHERE winner_bidder_id = $1 AND clearing_price = 2",
+    )
+    .bind(bidder)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(won, N / 10);
+    drop((a, b));
+}

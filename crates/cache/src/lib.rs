@@ -233,6 +233,21 @@ impl Cache {
             .await;
     }
 
+    /// Drops several auctions' entries in one round trip (when they are settled).
+    pub async fn forget_many(&self, auction_ids: &[AuctionId]) {
+        let Some(inner) = self.usable() else { return };
+        if auction_ids.is_empty() {
+            return;
+        }
+        let mut cmd = redis::cmd("DEL");
+        for id in auction_ids {
+            cmd.arg(inner.key(*id));
+        }
+        let _ = inner
+            .run(|mut c| async move { cmd.query_async::<i64>(&mut c).await })
+            .await;
+    }
+
     /// Drops an auction's entry (when it is cancelled or settled).
     pub async fn forget(&self, auction_id: AuctionId) {
         let Some(inner) = self.usable() else { return };

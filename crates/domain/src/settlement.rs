@@ -24,7 +24,12 @@ pub struct Settlement {
     pub clearing_price: Option<Money>,
 }
 
-/// Settles an auction from all its accepted bids (any order).
+/// How many of an auction's best bids (highest amount first, earliest first among equals)
+/// settlement needs: the winner and the runner-up. Storage may pass only these.
+pub const BIDS_NEEDED: usize = 2;
+
+/// Settles an auction from its accepted bids (any order): all of them, or at least its
+/// [`BIDS_NEEDED`] best.
 pub fn settle(kind: AuctionKind, reserve: Money, bids: &[SettlementBid]) -> Settlement {
     let mut eligible: Vec<SettlementBid> = bids
         .iter()
@@ -108,5 +113,38 @@ mod tests {
         let s = settle(AuctionKind::SecondPrice, m("0"), &[b(2, "6"), b(1, "6")]);
         assert_eq!(s.winner.unwrap().bid_id.get(), 1);
         assert_eq!(s.clearing_price, Some(m("6")));
+    }
+
+    #[test]
+    fn the_two_best_bids_settle_like_all_of_them() {
+        // A small deterministic generator: amounts with ties, above and below reserve.
+        let mut x: u64 = 7;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 33
+        };
+        for round in 0..500 {
+            let n = (next() % 7) as i64;
+            let bids: Vec<SettlementBid> = (1..=n)
+                .map(|id| b(id, &format!("{}", 1 + next() % 6)))
+                .collect();
+            let mut best = bids.clone();
+            best.sort_by(|a, b| b.amount.cmp(&a.amount).then(a.bid_id.cmp(&b.bid_id)));
+            best.truncate(BIDS_NEEDED);
+            let reserve = m(&format!("{}", next() % 5));
+            for kind in [
+                AuctionKind::English,
+                AuctionKind::FirstPrice,
+                AuctionKind::SecondPrice,
+            ] {
+                assert_eq!(
+                    settle(kind, reserve, &bids),
+                    settle(kind, reserve, &best),
+                    "round {round}: {kind:?} {reserve} {bids:?}"
+                );
+            }
+        }
     }
 }

@@ -8,7 +8,9 @@ impl Services {
     /// Validates and stores a new auction.
     pub async fn create_auction(&self, input: NewAuctionInput) -> Result<Auction, ServiceError> {
         let auction = input.validate(chrono::Utc::now())?;
-        Ok(self.storage.create_auction(&auction).await?)
+        let created = self.storage.create_auction(&auction).await?;
+        self.wake_closer();
+        Ok(created)
     }
 
     /// One auction: from memory while fresh (see [`crate::board`]), else from PostgreSQL.

@@ -11,7 +11,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 /// Events buffered per auction for a slow stream before it skips ahead.
 const BUFFER: usize = 256;
 /// Events waiting to be published to Redis before new ones are dropped (remote only).
-const OUTBOX: usize = 4096;
+const OUTBOX: usize = 16_384;
 
 /// The wire form on Redis: the event and the instance that made it.
 #[derive(Debug, Serialize, Deserialize)]

@@ -37,6 +37,8 @@ pub struct Services {
     pub board: board::Board,
     /// Fast-path raises waiting to be sent to Redis.
     pub raises: raises::Raises,
+    /// Wakes the closer before its nap ends.
+    closer: tokio::sync::Notify,
     /// Turns bearer tokens into callers.
     pub auth: Authenticator,
     /// Auction events for open streams, on this and other instances.
@@ -55,6 +57,7 @@ impl Services {
             cache,
             board: board::Board::default(),
             raises: raises::Raises::default(),
+            closer: tokio::sync::Notify::new(),
             auth: Authenticator::new(admin_token),
             events: Arc::new(EventHub::default()),
             webhooks: WebhookSettings::default(),

@@ -1,12 +1,18 @@
 //! Settling auctions past their end, and telling their streams.
 
-use gavel_domain::AuctionEvent;
+use std::time::Duration;
+
+use gavel_domain::{AuctionEvent, AuctionId};
 use gavel_storage::StorageError;
 
 use crate::Services;
 
 /// Most auctions settled in one transaction.
-const SETTLE_BATCH: i64 = 100;
+const SETTLE_BATCH: i64 = 1000;
+/// Longest the closer sleeps: auctions created on other instances are seen this soon.
+pub const MAX_NAP: Duration = Duration::from_millis(250);
+/// Shortest nap, when an ended auction is still locked (by a bid, or another closer).
+const MIN_NAP: Duration = Duration::from_millis(20);
 
 impl Services {
     /// Settles every auction past its end (in batches), forgets their fast-path entries
@@ -24,26 +30,50 @@ impl Services {
             };
             let full = settled.len() as i64 == SETTLE_BATCH;
             total += settled.len();
+            let ids: Vec<AuctionId> = settled.iter().map(|s| s.auction.id).collect();
             for s in settled {
                 let auction = s.auction;
-                tracing::info!(
+                tracing::debug!(
                     auction_id = auction.id.get(),
                     winner_bidder_id = auction
                         .result
                         .as_ref()
                         .and_then(|r| r.winner)
                         .map(|w| w.bidder_id.get()),
+                    notice_queued = s.notice_queued,
                     "auction settled"
                 );
                 self.board.forget(auction.id);
-                self.cache.forget(auction.id).await;
                 self.events.publish(AuctionEvent::Closed {
                     auction: Box::new(auction),
                 });
+            }
+            self.cache.forget_many(&ids).await;
+            if !ids.is_empty() {
+                tracing::info!(settled = ids.len(), "auctions settled");
             }
             if !full {
                 return total;
             }
         }
+    }
+
+    /// How long the closer may sleep before the next auction ends (between
+    /// [`MIN_NAP`] and [`MAX_NAP`]).
+    pub async fn closer_nap(&self) -> Duration {
+        match self.storage.next_end_in().await {
+            Ok(Some(d)) => d.clamp(MIN_NAP, MAX_NAP),
+            _ => MAX_NAP,
+        }
+    }
+
+    /// Wakes the closer early (an auction was created that may end before its nap does).
+    pub fn wake_closer(&self) {
+        self.closer.notify_one();
+    }
+
+    /// Resolves when the closer is woken early.
+    pub async fn closer_woken(&self) {
+        self.closer.notified().await;
     }
 }

@@ -1,5 +1,10 @@
-//! Settlement: closing auctions past their end, exactly once across instances.
+//! Settlement: closing auctions past their end, exactly once across instances, a whole
+//! batch in a fixed number of statements.
 
+use std::collections::HashMap;
+use std::time::Duration;
+
+use gavel_domain::settlement::BIDS_NEEDED;
 use gavel_domain::{settle, Auction, SettlementBid};
 
 use crate::rows::{bid_id, bidder_id, kind, money, AuctionRow};
@@ -17,9 +22,10 @@ pub struct SettledAuction {
 impl Storage {
     /// Settles up to `limit` auctions whose end has passed, in one transaction.
     ///
-    /// Rows are claimed with `FOR UPDATE SKIP LOCKED` and re-checked unsettled under the
-    /// lock, so instances running this at once never settle one auction twice; an auction
-    /// locked by a bid in flight is simply taken on the next round.
+    /// Rows are claimed with `FOR UPDATE SKIP LOCKED` and settled under that lock, so
+    /// instances running this at once never settle one auction twice; an auction locked
+    /// by a bid in flight is simply taken on the next round. The domain decides each
+    /// outcome from the auction's best bids (a window query fetches only those).
     pub async fn settle_due(&self, limit: i64) -> Result<Vec<SettledAuction>, StorageError> {
         let mut tx = self.db()?.begin().await?;
         let due = sqlx::query!(
@@ -32,74 +38,127 @@ impl Storage {
         )
         .fetch_all(&mut *tx)
         .await?;
-        let mut settled = Vec::with_capacity(due.len());
-        for a in due {
-            let bids = sqlx::query!(
-                "SELECT id, bidder_id, amount FROM bids WHERE auction_id = $1",
-                a.id
-            )
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|b| {
-                Ok(SettlementBid {
-                    bid_id: bid_id(b.id)?,
-                    bidder_id: bidder_id(b.bidder_id)?,
-                    amount: money("bid amount", b.amount)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StorageError>>()?;
-            let outcome = settle(
-                kind(&a.kind)?,
-                money("reserve price", a.reserve_price)?,
-                &bids,
-            );
-            let webhook_url = match outcome.winner {
-                Some(w) => {
-                    sqlx::query_scalar!(
-                        "SELECT webhook_url FROM bidders WHERE id = $1",
-                        w.bidder_id.get()
-                    )
-                    .fetch_one(&mut *tx)
-                    .await?
-                }
-                None => None,
-            };
-            let closed = sqlx::query_as!(
-                AuctionRow,
-                r#"UPDATE auctions SET
-                       closed_at = clock_timestamp(),
-                       winner_bidder_id = $2,
-                       winning_bid_id = $3,
-                       clearing_price = $4,
-                       notice = CASE WHEN $5 THEN 'pending' ELSE 'none' END
-                   WHERE id = $1
-                   RETURNING *, clock_timestamp() AS "db_now!""#,
-                a.id,
-                outcome.winner.map(|w| w.bidder_id.get()),
-                outcome.winner.map(|w| w.bid_id.get()),
-                outcome.clearing_price.map(|p| p.as_decimal()),
-                webhook_url.is_some(),
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            if let (Some(url), Some(w)) = (&webhook_url, outcome.winner) {
-                // The notice's body is rendered at delivery from the settled auction.
-                sqlx::query!(
-                    "INSERT INTO win_notices (auction_id, bidder_id, url) VALUES ($1, $2, $3)",
-                    a.id,
-                    w.bidder_id.get(),
-                    url,
-                )
-                .execute(&mut *tx)
-                .await?;
-            }
-            settled.push(SettledAuction {
-                auction: closed.try_into()?,
-                notice_queued: webhook_url.is_some(),
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = due.iter().map(|a| a.id).collect();
+        let mut best: HashMap<i64, Vec<SettlementBid>> = HashMap::with_capacity(due.len());
+        let rows = sqlx::query!(
+            r#"SELECT auction_id AS "auction_id!", id AS "id!", bidder_id AS "bidder_id!",
+                      amount AS "amount!"
+               FROM (SELECT auction_id, id, bidder_id, amount,
+                            row_number() OVER (PARTITION BY auction_id
+                                               ORDER BY amount DESC, id) AS rank
+                     FROM bids WHERE auction_id = ANY($1)) ranked
+               WHERE rank <= $2"#,
+            &ids,
+            BIDS_NEEDED as i64,
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for b in rows {
+            best.entry(b.auction_id).or_default().push(SettlementBid {
+                bid_id: bid_id(b.id)?,
+                bidder_id: bidder_id(b.bidder_id)?,
+                amount: money("bid amount", b.amount)?,
             });
         }
+        let mut outcomes = Vec::with_capacity(due.len());
+        for a in &due {
+            let bids = best.remove(&a.id).unwrap_or_default();
+            let reserve = money("reserve price", a.reserve_price)?;
+            outcomes.push((a.id, settle(kind(&a.kind)?, reserve, &bids)));
+        }
+        let winners: Vec<i64> = outcomes
+            .iter()
+            .filter_map(|(_, o)| o.winner.map(|w| w.bidder_id.get()))
+            .collect();
+        let hooks: HashMap<i64, String> = sqlx::query!(
+            r#"SELECT id, webhook_url AS "webhook_url!" FROM bidders
+               WHERE id = ANY($1) AND webhook_url IS NOT NULL"#,
+            &winners
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.webhook_url))
+        .collect();
+
+        let mut col_id = Vec::with_capacity(outcomes.len());
+        let mut col_winner = Vec::with_capacity(outcomes.len());
+        let mut col_bid = Vec::with_capacity(outcomes.len());
+        let mut col_price = Vec::with_capacity(outcomes.len());
+        let mut col_notice = Vec::with_capacity(outcomes.len());
+        let (mut n_auction, mut n_bidder, mut n_url) = (Vec::new(), Vec::new(), Vec::new());
+        for (id, o) in &outcomes {
+            let w = o.winner;
+            let url = w.and_then(|w| hooks.get(&w.bidder_id.get()));
+            col_id.push(*id);
+            col_winner.push(w.map(|w| w.bidder_id.get()));
+            col_bid.push(w.map(|w| w.bid_id.get()));
+            col_price.push(o.clearing_price.map(|p| p.as_decimal()));
+            col_notice.push(if url.is_some() { "pending" } else { "none" });
+            if let (Some(w), Some(url)) = (w, url) {
+                n_auction.push(*id);
+                n_bidder.push(w.bidder_id.get());
+                n_url.push(url.clone());
+            }
+        }
+        let closed = sqlx::query_as!(
+            AuctionRow,
+            r#"UPDATE auctions a SET
+                   closed_at = clock_timestamp(),
+                   winner_bidder_id = u.winner,
+                   winning_bid_id = u.bid,
+                   clearing_price = u.price,
+                   notice = u.notice
+               FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::NUMERIC[], $5::TEXT[])
+                    AS u(id, winner, bid, price, notice)
+               WHERE a.id = u.id
+               RETURNING a.*, clock_timestamp() AS "db_now!""#,
+            &col_id,
+            &col_winner as &[Option<i64>],
+            &col_bid as &[Option<i64>],
+            &col_price as &[Option<rust_decimal::Decimal>],
+            &col_notice as &[&str],
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if !n_auction.is_empty() {
+            // The notices' bodies are rendered at delivery from the settled auctions.
+            sqlx::query!(
+                "INSERT INTO win_notices (auction_id, bidder_id, url)
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[])",
+                &n_auction,
+                &n_bidder,
+                &n_url,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        Ok(settled)
+        let queued: std::collections::HashSet<i64> = n_auction.into_iter().collect();
+        closed
+            .into_iter()
+            .map(|row| {
+                let notice_queued = queued.contains(&row.id);
+                Ok(SettledAuction {
+                    auction: row.try_into()?,
+                    notice_queued,
+                })
+            })
+            .collect()
+    }
+
+    /// How long until the next unsettled auction ends (zero when one already has), or
+    /// `None` when none is waiting: the closer sleeps that long.
+    pub async fn next_end_in(&self) -> Result<Option<Duration>, StorageError> {
+        let secs = sqlx::query_scalar!(
+            r#"SELECT EXTRACT(EPOCH FROM min(ends_at) - clock_timestamp())::FLOAT8 AS "secs"
+               FROM auctions WHERE closed_at IS NULL AND cancelled_at IS NULL"#
+        )
+        .fetch_one(self.db()?)
+        .await?;
+        Ok(secs.map(|s| Duration::from_secs_f64(s.max(0.0))))
     }
 }

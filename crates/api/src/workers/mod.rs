@@ -6,17 +6,18 @@ mod migrate;
 mod relay;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use gavel_service::Services;
 use tokio::sync::watch;
 
 use crate::http::state::AppState;
 
 /// How often Redis is probed, and migrations retried while PostgreSQL is away.
 const PROBE_TICK: Duration = Duration::from_secs(1);
-/// How often each instance looks for auctions to settle (settlement within 1 s of the end)
-/// and for win notices due.
-const SETTLE_TICK: Duration = Duration::from_millis(200);
+/// How often each instance looks for win notices due.
+const NOTICE_TICK: Duration = Duration::from_millis(200);
 /// How often old idempotency keys are pruned and in-memory limits tidied.
 const HOUSEKEEPING_TICK: Duration = Duration::from_secs(600);
 
@@ -28,18 +29,9 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         PROBE_TICK,
         stop.clone(),
     ));
+    tokio::spawn(closer(services.clone(), stop.clone()));
     tokio::spawn(every(
-        SETTLE_TICK,
-        stop.clone(),
-        state.clone(),
-        |s| async move {
-            if s.services.storage.is_migrated() {
-                s.services.settle_due().await;
-            }
-        },
-    ));
-    tokio::spawn(every(
-        SETTLE_TICK,
+        NOTICE_TICK,
         stop.clone(),
         state.clone(),
         |s| async move {
@@ -79,6 +71,24 @@ where
             _ = stop.changed() => return,
         }
         work(state.clone()).await;
+    }
+}
+
+/// Settles auctions as they end: sleeps until the next end (at most a quarter second, so
+/// auctions created elsewhere are seen), or until an auction is created here.
+async fn closer(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let nap = if services.storage.is_migrated() {
+            services.settle_due().await;
+            services.closer_nap().await
+        } else {
+            PROBE_TICK
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(nap) => {}
+            _ = services.closer_woken() => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod auth;
 mod bidders;
 mod bids;
 mod errors;
+mod freshness;
 mod health;
 mod layers;
 mod openapi;
