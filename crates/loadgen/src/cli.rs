@@ -18,17 +18,14 @@ pub struct Args {
     /// What to send.
     #[arg(long, value_enum, default_value_t = Workload::Bids)]
     pub workload: Workload,
-    /// Closed loop: workers sending back to back. Also the idle pool size.
+    /// Connections: closed loop, workers sending back to back; open loop, connections
+    /// sharing the schedule (one request in flight on each).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub connections: u32,
     /// Open loop: requests per second on a fixed schedule (latency counted from each
     /// request's scheduled send time). Without it: closed loop.
     #[arg(long)]
     pub rate: Option<f64>,
-    /// Open loop: most requests in flight at once; past it, later sends wait (their
-    /// latency still counts from their scheduled time).
-    #[arg(long, default_value_t = 1024)]
-    pub max_inflight: u32,
     /// Measured seconds (after the warm-up).
     #[arg(long, default_value_t = 10.0)]
     pub seconds: f64,
@@ -140,9 +137,6 @@ impl Args {
             if !(r.is_finite() && r > 0.0) {
                 return Err("--rate must be > 0".into());
             }
-        }
-        if self.max_inflight == 0 {
-            return Err("--max-inflight must be >= 1".into());
         }
         if self.workload.needs_setup() && self.auctions == 0 && self.auction_ids.is_empty() {
             return Err("--auctions must be >= 1".into());

@@ -3,18 +3,13 @@
 //! answer cannot hide the requests that should have been sent meanwhile).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use tokio::sync::Semaphore;
 
 use crate::progress::Progress;
 use crate::report::Recorder;
 use crate::schedule::{send_offset, sends_before, Window};
 use crate::workloads::Target;
-
-/// Shards of the open loop's recorders (requests record into shard `i % SHARDS`).
-const SHARDS: usize = 16;
 
 /// What a run measured.
 #[derive(Debug)]
@@ -89,119 +84,79 @@ pub async fn closed_loop(
 /// How long past the window's end the open loop still sends late requests; the rest are
 /// recorded as unsent (an error, latency as waited so far) and the run ends on time.
 const LATE_GRACE: Duration = Duration::from_secs(1);
+/// The runtime's timer wakes up to this late, so a send is aimed this much early (its
+/// latency then runs from when it really went, never from a time before it).
+const TIMER_SLACK: Duration = Duration::from_millis(1);
 
-/// Sends request `i` at `t0 + i / rate` from a dedicated thread (finer sleeps than the
-/// runtime's 1 ms timer), each in its own task, at most `max_inflight` at once; latency
-/// runs from the scheduled time. Waits for every answer before returning.
+/// Sends request `i` at `t0 + i / rate` over `connections` connections, request `i` on
+/// connection `i % connections`, one request in flight per connection (as wrk2 does):
+/// latency runs from the scheduled time, or from the real send when that was earlier,
+/// so an answer that holds a connection up shows as the latency of every request queued
+/// behind it (no coordinated omission). Cheap enough to leave the cores to the server.
 pub async fn open_loop(
     target: Arc<Target>,
     rate: f64,
-    max_inflight: u32,
+    connections: u32,
     window: Window,
     progress: &Progress,
 ) -> Result<Outcome, String> {
-    let shards: Arc<Vec<Mutex<Recorder>>> =
-        Arc::new((0..SHARDS).map(|_| Mutex::default()).collect());
     let last = Arc::new(LastDone::default());
-    let slots = Arc::new(Semaphore::new(max_inflight as usize));
-    let sink = Sink {
-        target,
-        shards: shards.clone(),
-        last: last.clone(),
-        progress: progress.clone(),
-        window,
-    };
-    let dispatcher = {
-        let (slots, handle) = (slots.clone(), tokio::runtime::Handle::current());
-        tokio::task::spawn_blocking(move || dispatch(sink, rate, slots, handle))
-    };
-    let (max_send_lag, mut recorder) = dispatcher
-        .await
-        .map_err(|e| format!("dispatcher failed: {e}"))?;
-    // Every slot back: every request answered (or timed out).
-    let _all = slots
-        .acquire_many(max_inflight)
-        .await
-        .map_err(|e| e.to_string())?;
-    for shard in shards.iter() {
-        recorder.merge(&shard.lock().unwrap_or_else(|e| e.into_inner()));
+    let total = sends_before(window.end, rate);
+    let give_up = window.t0 + window.end + LATE_GRACE;
+    let mut workers = tokio::task::JoinSet::new();
+    for c in 0..u64::from(connections) {
+        let (target, last, progress) = (target.clone(), last.clone(), progress.clone());
+        let step = u64::from(connections);
+        workers.spawn(async move {
+            let mut rec = Recorder::default();
+            let mut max_lag = Duration::ZERO;
+            let mut i = c;
+            while i < total {
+                let scheduled = window.t0 + send_offset(i, rate);
+                let now = Instant::now();
+                if now >= give_up {
+                    break;
+                }
+                if scheduled > now + TIMER_SLACK {
+                    tokio::time::sleep_until((scheduled - TIMER_SLACK).into()).await;
+                }
+                let sent = Instant::now();
+                let status = target.send(i).await;
+                let done = Instant::now();
+                progress.tick();
+                if window.is_measured(scheduled) {
+                    max_lag = max_lag.max(sent.saturating_duration_since(scheduled));
+                    rec.record(status, done.saturating_duration_since(scheduled.min(sent)));
+                    last.mark(&window, done);
+                }
+                i += step;
+            }
+            let now = Instant::now();
+            let mut unsent = false;
+            while i < total {
+                let scheduled = window.t0 + send_offset(i, rate);
+                if window.is_measured(scheduled) {
+                    rec.record_unsent(now.saturating_duration_since(scheduled));
+                    unsent = true;
+                }
+                i += step;
+            }
+            if unsent {
+                last.mark(&window, now);
+            }
+            (rec, max_lag)
+        });
+    }
+    let mut recorder = Recorder::default();
+    let mut max_send_lag = Duration::ZERO;
+    while let Some(r) = workers.join_next().await {
+        let (rec, lag) = r.map_err(|e| format!("worker failed: {e}"))?;
+        recorder.merge(&rec);
+        max_send_lag = max_send_lag.max(lag);
     }
     Ok(Outcome {
         recorder,
         duration: window.measured_duration(last.get()),
         max_send_lag,
     })
-}
-
-/// What each open-loop request needs to send and record itself.
-#[derive(Clone)]
-struct Sink {
-    target: Arc<Target>,
-    shards: Arc<Vec<Mutex<Recorder>>>,
-    last: Arc<LastDone>,
-    progress: Progress,
-    window: Window,
-}
-
-/// The open loop's clock (on a blocking thread): returns the largest send lag and the
-/// recorder of the measured requests left unsent when the run ran out of time.
-fn dispatch(
-    sink: Sink,
-    rate: f64,
-    slots: Arc<Semaphore>,
-    handle: tokio::runtime::Handle,
-) -> (Duration, Recorder) {
-    let window = sink.window;
-    let give_up = window.t0 + window.end + LATE_GRACE;
-    let total = sends_before(window.end, rate);
-    let mut max_lag = Duration::ZERO;
-    let mut i = 0;
-    while i < total {
-        let scheduled = window.t0 + send_offset(i, rate);
-        let now = Instant::now();
-        if scheduled > now {
-            std::thread::sleep(scheduled - now);
-        }
-        let permit = match slots.clone().try_acquire_owned() {
-            Ok(p) => Some(p),
-            Err(_) => handle.block_on(async {
-                let wait = slots.clone().acquire_owned();
-                tokio::time::timeout_at(give_up.into(), wait)
-                    .await
-                    .ok()?
-                    .ok()
-            }),
-        };
-        let Some(permit) = permit.filter(|_| Instant::now() < give_up) else {
-            break;
-        };
-        max_lag = max_lag.max(Instant::now().saturating_duration_since(scheduled));
-        let sink = sink.clone();
-        handle.spawn(async move {
-            let status = sink.target.send(i).await;
-            let done = Instant::now();
-            sink.progress.tick();
-            if sink.window.is_measured(scheduled) {
-                let mut rec = sink.shards[i as usize % SHARDS]
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                rec.record(status, done.saturating_duration_since(scheduled));
-                sink.last.mark(&sink.window, done);
-            }
-            drop(permit);
-        });
-        i += 1;
-    }
-    let mut unsent = Recorder::default();
-    let now = Instant::now();
-    for j in i..total {
-        let scheduled = window.t0 + send_offset(j, rate);
-        if window.is_measured(scheduled) {
-            unsent.record_unsent(now.saturating_duration_since(scheduled));
-        }
-    }
-    if i < total {
-        sink.last.mark(&window, now);
-    }
-    (max_lag, unsent)
 }

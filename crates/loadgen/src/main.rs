@@ -40,14 +40,9 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<(), String> {
     args.validate()?;
-    // Closed loop holds `connections` connections open; the open loop as many as it has
-    // requests in flight. Keep-alive throughout, no Nagle delay.
-    let pool = match args.rate {
-        None => args.connections,
-        Some(_) => args.max_inflight,
-    };
+    // Both loops hold `connections` connections open, keep-alive, no Nagle delay.
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(pool as usize)
+        .pool_max_idle_per_host(args.connections as usize)
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
         .timeout(Duration::from_secs_f64(args.timeout_seconds))
@@ -65,14 +60,14 @@ async fn run(args: Args) -> Result<(), String> {
     let progress = Progress::start(window, &args.label);
     let outcome = match args.rate {
         None => driver::closed_loop(target, args.connections, window, &progress).await,
-        Some(rate) => driver::open_loop(target, rate, args.max_inflight, window, &progress).await,
+        Some(rate) => driver::open_loop(target, rate, args.connections, window, &progress).await,
     };
     progress.finish();
     let outcome = outcome?;
     if outcome.max_send_lag > Duration::from_millis(5) {
         eprintln!(
             "gavel-loadgen: warning: sends ran up to {:.1} ms behind schedule \
-             (generator short of CPU or of --max-inflight); latencies still count from \
+             (generator short of CPU, or answers slower than --connections can carry); latencies still count from \
              the schedule",
             outcome.max_send_lag.as_secs_f64() * 1000.0
         );

@@ -120,6 +120,25 @@ pub struct Options {
         global = true
     )]
     pub redis_timeout_ms: u64,
+    /// Bid transactions in flight at once (group commit workers, one connection each).
+    #[arg(
+        long,
+        env = "GAVEL_BID_BATCH_WORKERS",
+        default_value_t = 1,
+        global = true
+    )]
+    pub bid_batch_workers: usize,
+    /// Most bids decided in one transaction.
+    #[arg(
+        long,
+        env = "GAVEL_BID_BATCH_MAX",
+        default_value_t = 256,
+        global = true
+    )]
+    pub bid_batch_max: usize,
+    /// Most bids waiting for a transaction before the next is answered `503 overloaded`.
+    #[arg(long, env = "GAVEL_BID_QUEUE", default_value_t = 4096, global = true)]
+    pub bid_queue: usize,
     /// Requests a second allowed per bidder key on each instance; 0 turns the limit off.
     #[arg(long, env = "GAVEL_RATE_LIMIT", default_value_t = 1000, global = true)]
     pub rate_limit: u32,

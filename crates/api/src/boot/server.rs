@@ -23,7 +23,8 @@ pub fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
             max_connections: settings.db_max_connections,
             acquire_timeout: settings.db_acquire_timeout,
         },
-    );
+    )
+    .with_batching(settings.bid_batching);
     let cache = match &settings.redis_url {
         None => Cache::disabled(),
         Some(url) => Cache::new(

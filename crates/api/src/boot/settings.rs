@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use gavel_service::WebhookSettings;
+use gavel_storage::BatchSettings;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgConnectOptions;
 
@@ -51,6 +52,8 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// PostgreSQL acquire timeout.
     pub db_acquire_timeout: Duration,
+    /// How bids are grouped into transactions.
+    pub bid_batching: BatchSettings,
     /// Redis call bound.
     pub redis_timeout: Duration,
     /// Redis key prefix.
@@ -121,6 +124,9 @@ impl Options {
                 self.webhook_max_attempts.into(),
             ),
             ("GAVEL_WEBHOOK_TIMEOUT_MS", self.webhook_timeout_ms),
+            ("GAVEL_BID_BATCH_WORKERS", self.bid_batch_workers as u64),
+            ("GAVEL_BID_BATCH_MAX", self.bid_batch_max as u64),
+            ("GAVEL_BID_QUEUE", self.bid_queue as u64),
         ];
         if let Some((name, _)) = must_be_positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError(format!("{name} must be greater than 0")));
@@ -139,6 +145,11 @@ impl Options {
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             db_max_connections: self.db_max_connections,
             db_acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            bid_batching: BatchSettings {
+                workers: self.bid_batch_workers,
+                max_batch: self.bid_batch_max,
+                queue: self.bid_queue,
+            },
             redis_timeout: Duration::from_millis(self.redis_timeout_ms),
             redis_prefix: self.redis_prefix.clone(),
             rate_limit: self.rate_limit,

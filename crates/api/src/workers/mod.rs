@@ -20,6 +20,9 @@ const PROBE_TICK: Duration = Duration::from_secs(1);
 const NOTICE_TICK: Duration = Duration::from_millis(200);
 /// How often old idempotency keys are pruned and in-memory limits tidied.
 const HOUSEKEEPING_TICK: Duration = Duration::from_secs(600);
+/// How often the metrics recorder folds recorded samples into its summaries (until then
+/// it holds every sample, so without this memory grows with the request count).
+const METRICS_UPKEEP_TICK: Duration = Duration::from_secs(5);
 
 /// Starts every background loop.
 pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
@@ -53,6 +56,12 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         |s| async move {
             s.services.cache.probe().await;
         },
+    ));
+    tokio::spawn(every(
+        METRICS_UPKEEP_TICK,
+        stop.clone(),
+        state.clone(),
+        |_| async move { crate::http::metrics::handle().run_upkeep() },
     ));
     tokio::spawn(relay::publish(services.clone(), stop.clone()));
     tokio::spawn(relay::raises(services.clone(), stop.clone()));
