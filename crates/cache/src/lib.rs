@@ -8,6 +8,7 @@
 //! With Redis down every call here is skipped, and answers stay right.
 
 mod error;
+mod pubsub;
 mod scripts;
 mod sortable;
 
@@ -255,71 +256,6 @@ impl Cache {
         let _ = inner
             .run(|mut c| async move { redis::cmd("DEL").arg(key).query_async::<i64>(&mut c).await })
             .await;
-    }
-
-    /// Publishes an event to every instance (best effort: Redis down means local only).
-    pub async fn publish(&self, payload: String) {
-        let Some(inner) = self.usable() else { return };
-        let channel = inner.events_channel();
-        let _ = inner
-            .run(|mut c| async move {
-                redis::cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(payload)
-                    .query_async::<i64>(&mut c)
-                    .await
-            })
-            .await;
-    }
-
-    /// Publishes several events in one round trip, in order.
-    pub async fn publish_many(&self, payloads: &[String]) {
-        let Some(inner) = self.usable() else { return };
-        if payloads.is_empty() {
-            return;
-        }
-        let channel = inner.events_channel();
-        let mut pipe = redis::pipe();
-        for p in payloads {
-            pipe.cmd("PUBLISH").arg(&channel).arg(p).ignore();
-        }
-        let _ = inner
-            .run(|mut c| async move { pipe.query_async::<()>(&mut c).await })
-            .await;
-    }
-
-    /// Receives every instance's events until `stop` flips, reconnecting whenever the
-    /// connection is lost. Returns at once when the cache is disabled.
-    pub async fn run_subscriber(
-        &self,
-        on_message: impl Fn(String) + Send + Sync,
-        mut stop: tokio::sync::watch::Receiver<bool>,
-    ) {
-        use futures::StreamExt;
-        let Some(inner) = self.inner.clone() else {
-            return;
-        };
-        loop {
-            let session = async {
-                let mut pubsub = inner.client.get_async_pubsub().await?;
-                pubsub.subscribe(inner.events_channel()).await?;
-                let mut messages = pubsub.on_message();
-                while let Some(msg) = messages.next().await {
-                    if let Ok(payload) = msg.get_payload::<String>() {
-                        on_message(payload);
-                    }
-                }
-                Ok::<(), redis::RedisError>(())
-            };
-            tokio::select! {
-                _ = session => {}
-                _ = stop.changed() => return,
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = stop.changed() => return,
-            }
-        }
     }
 
     fn usable(&self) -> Option<&Inner> {

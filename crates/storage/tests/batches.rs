@@ -1,55 +1,16 @@
 //! Group commit: bids that arrive together are decided together, each on its own merits.
 
-use chrono::{Duration, Utc};
-use gavel_domain::{
-    AuctionId, AuctionKind, BidAmount, BidRejection, BidRequest, BidderId, Money, NewAuctionInput,
-};
-use gavel_storage::{BatchSettings, NewBidderRow, Storage, StorageError};
+mod common;
+
+use common::{auction, bid, bidder, hold_row_lock, m};
+use gavel_domain::{AuctionId, AuctionKind, BidRejection, BidRequest, BidderId};
+use gavel_storage::{BatchSettings, Storage, StorageError};
 use sqlx::PgPool;
-
-fn m(s: &str) -> Money {
-    s.parse().unwrap()
-}
-
-fn bid(auction_id: AuctionId, bidder_id: BidderId, amount: &str) -> BidRequest {
-    BidRequest {
-        auction_id,
-        bidder_id,
-        amount: BidAmount::new(m(amount)).unwrap(),
-    }
-}
 
 async fn storage(pool: PgPool, batch: BatchSettings) -> Storage {
     let s = Storage::from_pool(pool).with_batching(batch);
     s.migrate().await.unwrap();
     s
-}
-
-async fn bidder(s: &Storage, n: u8) -> BidderId {
-    s.create_bidder(NewBidderRow {
-        name: &format!("b{n}"),
-        webhook_url: None,
-        api_key_hash: &[n; 32],
-        webhook_secret: "whsec_x",
-    })
-    .await
-    .unwrap()
-    .id
-}
-
-async fn auction(s: &Storage, kind: AuctionKind) -> AuctionId {
-    let now = Utc::now();
-    let a = NewAuctionInput {
-        title: Some("t".into()),
-        kind: Some(kind),
-        reserve_price: Some(m("1")),
-        starts_at: Some(now - Duration::minutes(1)),
-        ends_at: Some(now + Duration::hours(1)),
-        ..Default::default()
-    }
-    .validate(now)
-    .unwrap();
-    s.create_auction(&a).await.unwrap().id
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -149,12 +110,7 @@ async fn a_full_queue_is_busy_at_once(pool: PgPool) {
     let b1 = bidder(&s, 1).await;
     let a = auction(&s, AuctionKind::English).await;
     // Hold the auction's row lock so the worker's transaction waits.
-    let mut held = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(a.get())
-        .execute(&mut *held)
-        .await
-        .unwrap();
+    let held = hold_row_lock(&pool, a).await;
     let first = tokio::spawn({
         let s = s.clone();
         async move { s.place_bid(&bid(a, b1, "1")).await }
@@ -194,12 +150,7 @@ async fn join_raw(
     let pool = s.pool().clone();
     let blocker = auction(s, AuctionKind::English).await;
     let someone = bidder(s, 99).await;
-    let mut held = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(blocker.get())
-        .execute(&mut *held)
-        .await
-        .unwrap();
+    let held = hold_row_lock(&pool, blocker).await;
     let busy = tokio::spawn({
         let s = s.clone();
         async move { s.place_bid(&bid(blocker, someone, "1")).await }

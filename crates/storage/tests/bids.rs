@@ -1,24 +1,13 @@
 //! The bid transaction against a real PostgreSQL.
 
-use chrono::{Duration, Utc};
+mod common;
+
+use common::{auction, bid, bidder, m};
 use gavel_domain::{
-    AuctionId, AuctionKind, AuctionStatus, BidAmount, BidRejection, BidRequest, BidderId, Money,
-    NewAuctionInput, PlacedBid,
+    AuctionId, AuctionKind, AuctionStatus, BidRejection, BidRequest, BidderId, PlacedBid,
 };
-use gavel_storage::{NewBidderRow, Storage, StorageError};
+use gavel_storage::{Storage, StorageError};
 use sqlx::PgPool;
-
-fn m(s: &str) -> Money {
-    s.parse().unwrap()
-}
-
-fn bid(auction_id: AuctionId, bidder_id: BidderId, amount: &str) -> BidRequest {
-    BidRequest {
-        auction_id,
-        bidder_id,
-        amount: BidAmount::new(m(amount)).unwrap(),
-    }
-}
 
 /// Places a bid that must be accepted.
 async fn accepted(s: &Storage, req: BidRequest) -> PlacedBid {
@@ -33,33 +22,13 @@ async fn refused(s: &Storage, req: BidRequest) -> BidRejection {
 async fn setup(pool: PgPool, kind: AuctionKind) -> (Storage, AuctionId, BidderId, BidderId) {
     let s = Storage::from_pool(pool);
     s.migrate().await.unwrap();
-    let mut ids = Vec::new();
-    for (i, hash) in [[1u8; 32], [2u8; 32]].iter().enumerate() {
-        let b = s
-            .create_bidder(NewBidderRow {
-                name: &format!("b{i}"),
-                webhook_url: None,
-                api_key_hash: hash,
-                webhook_secret: "whsec_x",
-            })
-            .await
-            .unwrap();
-        ids.push(b.id);
-    }
-    let now = Utc::now();
-    let a = NewAuctionInput {
-        title: Some("t".into()),
-        kind: Some(kind),
-        reserve_price: Some(m("1")),
-        starts_at: Some(now - Duration::minutes(1)),
-        ends_at: Some(now + Duration::hours(1)),
-        ..Default::default()
-    }
-    .validate(now)
-    .unwrap();
-    let a = s.create_auction(&a).await.unwrap();
-    assert_eq!(a.status(), AuctionStatus::Open);
-    (s, a.id, ids[0], ids[1])
+    let (b1, b2) = (bidder(&s, 1).await, bidder(&s, 2).await);
+    let a = auction(&s, kind).await;
+    assert_eq!(
+        s.get_auction(a).await.unwrap().status(),
+        AuctionStatus::Open
+    );
+    (s, a, b1, b2)
 }
 
 #[sqlx::test(migrations = "../../migrations")]

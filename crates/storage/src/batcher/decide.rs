@@ -1,14 +1,7 @@
-//! Group commit for bids: the bids that arrive while a transaction is in flight are decided
-//! together, in one transaction and a fixed number of round trips.
-//!
-//! A batch locks its auctions in id order (so batches from two instances never deadlock),
-//! decides each bid in arrival order with the domain rule, inserts every accepted bid and
-//! updates each auction once in one statement, commits, and only then answers each caller
-//! with its own decision. If the batch fails for a reason one bid could cause, every bid is
-//! decided again alone, so one bad bid cannot fail its neighbours.
+//! One batch decided in one transaction: lock the auctions in id order, decide each bid in
+//! arrival order, insert the accepted ones and update each auction once.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use gavel_domain::{
     decide_bid, AcceptedBid, Auction, AuctionId, AuctionState, Bid, BidContext, BidRejection,
@@ -16,129 +9,10 @@ use gavel_domain::{
 };
 use rust_decimal::Decimal;
 use sqlx::PgPool;
-use tokio::sync::{mpsc, oneshot, Mutex};
 
-use crate::bids::{decide_and_record, Decision};
+use crate::bids::Decision;
 use crate::rows::{bid_id, AuctionRow};
 use crate::StorageError;
-
-/// How bids are grouped.
-#[derive(Debug, Clone, Copy)]
-pub struct BatchSettings {
-    /// Most bids decided in one transaction.
-    pub max_batch: usize,
-    /// Most bids waiting for a batch; past it a bid is refused at once (`Busy`).
-    pub queue: usize,
-    /// Transactions in flight at once (each on its own connection).
-    pub workers: usize,
-}
-
-impl Default for BatchSettings {
-    fn default() -> Self {
-        Self {
-            max_batch: 256,
-            queue: 4096,
-            // One transaction in flight decided the most bids a second on two cores
-            // (bids queue while it runs, and the next batch is larger).
-            workers: 1,
-        }
-    }
-}
-
-/// One bid waiting for its batch.
-struct Job {
-    req: BidRequest,
-    reply: oneshot::Sender<Result<Decision, StorageError>>,
-}
-
-/// The queue into the batch workers; cheap to clone.
-#[derive(Clone)]
-pub(crate) struct Batcher {
-    queue: mpsc::Sender<Job>,
-}
-
-impl Batcher {
-    /// Starts `settings.workers` workers deciding batches on `pool`.
-    pub(crate) fn start(pool: PgPool, settings: BatchSettings) -> Self {
-        let (queue, rx) = mpsc::channel(settings.queue.max(1));
-        let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..settings.workers.max(1) {
-            tokio::spawn(work(rx.clone(), pool.clone(), settings.max_batch.max(1)));
-        }
-        Self { queue }
-    }
-
-    /// Decides `req` in the next batch; `Busy` when the queue is full.
-    pub(crate) async fn submit(&self, req: BidRequest) -> Result<Decision, StorageError> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .try_send(Job { req, reply })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => StorageError::Busy,
-                mpsc::error::TrySendError::Closed(_) => StorageError::Unavailable,
-            })?;
-        answer.await.map_err(|_| StorageError::Unavailable)?
-    }
-}
-
-/// One worker: takes whatever is queued (up to `max`), decides it, answers, repeats.
-async fn work(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, max: usize) {
-    loop {
-        let mut jobs = Vec::with_capacity(max);
-        {
-            let mut rx = rx.lock().await;
-            match rx.recv().await {
-                Some(job) => jobs.push(job),
-                None => return,
-            }
-            while jobs.len() < max {
-                match rx.try_recv() {
-                    Ok(job) => jobs.push(job),
-                    Err(_) => break,
-                }
-            }
-        }
-        decide_jobs(&pool, jobs).await;
-    }
-}
-
-async fn decide_jobs(pool: &PgPool, jobs: Vec<Job>) {
-    metrics::histogram!("gavel_bid_batch_size").record(jobs.len() as f64);
-    let reqs: Vec<BidRequest> = jobs.iter().map(|j| j.req).collect();
-    match decide_batch(pool, &reqs).await {
-        Ok(decisions) => {
-            for (job, decision) in jobs.into_iter().zip(decisions) {
-                let _ = job.reply.send(Ok(decision));
-            }
-        }
-        Err(StorageError::Unavailable) => {
-            for job in jobs {
-                let _ = job.reply.send(Err(StorageError::Unavailable));
-            }
-        }
-        Err(e) if jobs.len() == 1 => {
-            if let Some(job) = jobs.into_iter().next() {
-                let _ = job.reply.send(Err(e));
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, bids = jobs.len(), "bid batch failed; deciding each alone");
-            for job in jobs {
-                let _ = job.reply.send(decide_alone(pool, &job.req).await);
-            }
-        }
-    }
-}
-
-/// One bid in a transaction of its own.
-async fn decide_alone(pool: &PgPool, req: &BidRequest) -> Result<Decision, StorageError> {
-    let mut tx = pool.begin().await?;
-    let decision = decide_and_record(&mut tx, req).await?;
-    if decision.is_ok() {
-        tx.commit().await?;
-    }
-    Ok(decision)
-}
 
 /// An auction as the batch sees it, after the bids decided so far.
 struct Working {
@@ -158,7 +32,10 @@ struct Pending {
 }
 
 /// Decides `reqs` in one transaction; the decisions come back in the same order.
-async fn decide_batch(pool: &PgPool, reqs: &[BidRequest]) -> Result<Vec<Decision>, StorageError> {
+pub(super) async fn decide_batch(
+    pool: &PgPool,
+    reqs: &[BidRequest],
+) -> Result<Vec<Decision>, StorageError> {
     let mut tx = pool.begin().await?;
     let mut ids: Vec<i64> = reqs.iter().map(|r| r.auction_id.get()).collect();
     ids.sort_unstable();
