@@ -22,7 +22,7 @@ pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
 const KEY_MEMO_CAPACITY: usize = 100_000;
 
 /// An authenticated caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Caller {
     /// Holder of the admin token.
     Admin,

@@ -27,6 +27,12 @@ pub enum ServiceError {
     /// PostgreSQL is unreachable or its pool is exhausted.
     #[error("database unavailable")]
     Unavailable,
+    /// Too many event streams open, for this key or on this instance.
+    #[error("too many event streams")]
+    TooManyStreams {
+        /// The key's own limit (else the instance's).
+        per_key: bool,
+    },
     /// Too much work queued on this instance; retry shortly.
     #[error("overloaded")]
     Overloaded,

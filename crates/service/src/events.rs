@@ -2,7 +2,7 @@
 //! through Redis pub/sub. With Redis down, each instance still streams its own events.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use gavel_domain::{AuctionEvent, AuctionId};
 use serde::{Deserialize, Serialize};
@@ -48,13 +48,50 @@ impl Default for EventHub {
     }
 }
 
+/// A stream's hold on one auction's events; when the last one of an auction is dropped,
+/// the auction's channel goes too, so memory follows the streams open, not the auctions
+/// ever watched.
+pub struct Subscription {
+    /// The events, from the moment of subscribing.
+    pub events: broadcast::Receiver<AuctionEvent>,
+    hub: Arc<EventHub>,
+    auction_id: AuctionId,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut map = self.hub.channels.lock().unwrap_or_else(|e| e.into_inner());
+        // `events` is still alive here: it is the last receiver when the count is 1.
+        if map
+            .get(&self.auction_id)
+            .is_some_and(|tx| tx.receiver_count() <= 1)
+        {
+            map.remove(&self.auction_id);
+        }
+    }
+}
+
 impl EventHub {
-    /// A receiver of `auction_id`'s events from now on.
-    pub fn subscribe(&self, auction_id: AuctionId) -> broadcast::Receiver<AuctionEvent> {
+    /// `auction_id`'s events from now on.
+    pub fn subscribe(self: &Arc<Self>, auction_id: AuctionId) -> Subscription {
         let mut map = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(auction_id)
+        let events = map
+            .entry(auction_id)
             .or_insert_with(|| broadcast::channel(BUFFER).0)
-            .subscribe()
+            .subscribe();
+        Subscription {
+            events,
+            hub: self.clone(),
+            auction_id,
+        }
+    }
+
+    /// Auctions with a channel (streams open on them), for tests and metrics.
+    pub fn watched(&self) -> usize {
+        self.channels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     /// Resolves when the hub is closed (shutdown).

@@ -13,6 +13,7 @@ pub mod events;
 pub mod notices;
 pub mod raises;
 pub mod settlement;
+pub mod streams;
 
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ pub use bidding::BidAnswer;
 pub use error::ServiceError;
 pub use events::EventHub;
 pub use notices::WebhookSettings;
+pub use streams::StreamSettings;
 
 /// Everything the use cases need; shared by handlers and workers behind an `Arc`.
 pub struct Services {
@@ -37,6 +39,8 @@ pub struct Services {
     pub board: board::Board,
     /// Fast-path raises waiting to be sent to Redis.
     pub raises: raises::Raises,
+    /// Open event streams, counted against their limits.
+    pub streams: Arc<streams::StreamLimits>,
     /// Wakes the closer before its nap ends.
     closer: tokio::sync::Notify,
     /// Turns bearer tokens into callers.
@@ -58,6 +62,7 @@ impl Services {
             board: board::Board::default(),
             raises: raises::Raises::default(),
             closer: tokio::sync::Notify::new(),
+            streams: streams::StreamLimits::new(streams::StreamSettings::default()),
             auth: Authenticator::new(admin_token),
             events: Arc::new(EventHub::default()),
             webhooks: WebhookSettings::default(),
@@ -67,6 +72,12 @@ impl Services {
                 .build()
                 .unwrap_or_default(),
         }
+    }
+
+    /// Sets how many event streams may be open.
+    pub fn with_stream_limits(mut self, settings: streams::StreamSettings) -> Self {
+        self.streams = streams::StreamLimits::new(settings);
+        self
     }
 
     /// Sets how win notices are delivered.

@@ -139,6 +139,22 @@ pub struct Options {
     /// Most bids waiting for a transaction before the next is answered `503 overloaded`.
     #[arg(long, env = "GAVEL_BID_QUEUE", default_value_t = 4096, global = true)]
     pub bid_queue: usize,
+    /// Most event streams open on this instance (past it: `503 overloaded`).
+    #[arg(
+        long,
+        env = "GAVEL_MAX_STREAMS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_streams: usize,
+    /// Most event streams open for one key (past it: `429 rate_limited`).
+    #[arg(
+        long,
+        env = "GAVEL_MAX_STREAMS_PER_KEY",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_streams_per_key: usize,
     /// Requests a second allowed per bidder key on each instance; 0 turns the limit off.
     #[arg(long, env = "GAVEL_RATE_LIMIT", default_value_t = 1000, global = true)]
     pub rate_limit: u32,

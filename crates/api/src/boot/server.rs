@@ -37,7 +37,8 @@ pub fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
     Ok(AppState::new(storage, cache, settings.admin_token.clone())
         .with_rate_limit(settings.rate_limit, settings.rate_burst)
         .with_metrics_token(settings.metrics_token.as_ref())
-        .with_webhooks(settings.webhooks.clone()))
+        .with_webhooks(settings.webhooks.clone())
+        .with_stream_limits(settings.streams))
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then stops accepting,

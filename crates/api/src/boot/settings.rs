@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use gavel_service::WebhookSettings;
+use gavel_service::{StreamSettings, WebhookSettings};
 use gavel_storage::BatchSettings;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgConnectOptions;
@@ -54,6 +54,8 @@ pub struct Settings {
     pub db_acquire_timeout: Duration,
     /// How bids are grouped into transactions.
     pub bid_batching: BatchSettings,
+    /// How many event streams may be open.
+    pub streams: StreamSettings,
     /// Redis call bound.
     pub redis_timeout: Duration,
     /// Redis key prefix.
@@ -127,6 +129,8 @@ impl Options {
             ("GAVEL_BID_BATCH_WORKERS", self.bid_batch_workers as u64),
             ("GAVEL_BID_BATCH_MAX", self.bid_batch_max as u64),
             ("GAVEL_BID_QUEUE", self.bid_queue as u64),
+            ("GAVEL_MAX_STREAMS", self.max_streams as u64),
+            ("GAVEL_MAX_STREAMS_PER_KEY", self.max_streams_per_key as u64),
         ];
         if let Some((name, _)) = must_be_positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError(format!("{name} must be greater than 0")));
@@ -149,6 +153,10 @@ impl Options {
                 workers: self.bid_batch_workers,
                 max_batch: self.bid_batch_max,
                 queue: self.bid_queue,
+            },
+            streams: StreamSettings {
+                per_instance: self.max_streams,
+                per_key: self.max_streams_per_key,
             },
             redis_timeout: Duration::from_millis(self.redis_timeout_ms),
             redis_prefix: self.redis_prefix.clone(),

@@ -254,6 +254,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthorized => ApiError::Unauthorized,
             ServiceError::Unavailable => ApiError::DatabaseUnavailable,
             ServiceError::Overloaded => ApiError::Overloaded,
+            ServiceError::TooManyStreams { per_key: true } => ApiError::RateLimited {
+                retry_after_secs: 1,
+            },
+            ServiceError::TooManyStreams { per_key: false } => ApiError::Overloaded,
             e @ ServiceError::Internal(_) => ApiError::internal(e),
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use gavel_cache::Cache;
 use gavel_domain::BidderId;
 use gavel_service::auth::hash_token;
-use gavel_service::{Services, WebhookSettings};
+use gavel_service::{Services, StreamSettings, WebhookSettings};
 use gavel_storage::Storage;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -37,6 +37,14 @@ impl AppState {
     pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
         if let Some(s) = Arc::get_mut(&mut self.services) {
             s.webhooks = settings;
+        }
+        self
+    }
+
+    /// Sets how many event streams may be open (before the state is shared).
+    pub fn with_stream_limits(mut self, settings: StreamSettings) -> Self {
+        if let Some(s) = Arc::get_mut(&mut self.services) {
+            s.streams = gavel_service::streams::StreamLimits::new(settings);
         }
         self
     }

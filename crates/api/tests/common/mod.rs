@@ -51,6 +51,8 @@ pub struct Options {
     pub metrics_token: Option<String>,
     /// Win-notice delivery.
     pub webhooks: gavel_service::WebhookSettings,
+    /// Event stream limits.
+    pub streams: gavel_service::StreamSettings,
 }
 
 static PREFIX_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -80,6 +82,7 @@ impl Default for Options {
                 backoff_base: Duration::from_millis(100),
                 backoff_max: Duration::from_secs(1),
             },
+            streams: gavel_service::StreamSettings::default(),
         }
     }
 }
@@ -126,7 +129,8 @@ pub async fn spawn_app_unmigrated(storage: Storage, opts: Options) -> TestApp {
     let state = AppState::new(storage, cache, ADMIN_TOKEN)
         .with_rate_limit(opts.rate.0, opts.rate.1)
         .with_metrics_token(opts.metrics_token.clone().map(SecretString::from).as_ref())
-        .with_webhooks(opts.webhooks.clone());
+        .with_webhooks(opts.webhooks.clone())
+        .with_stream_limits(opts.streams);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();

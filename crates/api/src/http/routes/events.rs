@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use gavel_domain::visibility::is_winning_when_placed;
-use gavel_domain::{AuctionEvent, AuctionId, AuctionKind, Viewer};
+use gavel_domain::{AuctionEvent, AuctionId, AuctionKind, AuctionStatus, Viewer};
 use gavel_service::Caller;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
@@ -20,36 +20,45 @@ use crate::http::views::{AuctionView, BidView};
 /// Longest silence before a comment line keeps proxies from closing the stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// `GET /api/auctions/{id}/events` (any key).
+/// `GET /api/auctions/{id}/events` (any key): the auction and the stream limits are
+/// checked before anything is subscribed; the stream ends after `closed` or `cancelled`.
 pub async fn stream(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     PathId(id): PathId<AuctionId>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let hub = &state.services.events;
-    // Subscribe before the existence check, so nothing between them is missed.
-    let rx = hub.subscribe(id);
-    state.services.auction(id).await?;
-    let closed = hub.closed();
-    let events = futures::stream::unfold((rx, closed), |(mut rx, mut closed)| async move {
-        loop {
-            if *closed.borrow() {
+    let opened = state.services.open_stream(caller, id).await?;
+    let closed = state.services.events.closed();
+    let already_over = matches!(
+        opened.auction.status(),
+        AuctionStatus::Closed | AuctionStatus::Cancelled
+    );
+    let events = futures::stream::unfold(
+        (opened, closed, already_over),
+        |(mut opened, mut closed, over)| async move {
+            if over || *closed.borrow() {
                 return None;
             }
-            tokio::select! {
-                got = rx.recv() => match got {
-                    Ok(ev) => {
-                        let event = Event::default().event(ev.name()).data(render(ev).to_string());
-                        return Some((Ok(event), (rx, closed)));
-                    }
-                    // A slow reader skips what it missed rather than holding others back.
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
-                },
-                _ = closed.changed() => return None,
+            loop {
+                tokio::select! {
+                    got = opened.subscription.events.recv() => match got {
+                        Ok(ev) => {
+                            let last = matches!(
+                                ev,
+                                AuctionEvent::Closed { .. } | AuctionEvent::Cancelled { .. }
+                            );
+                            let event = Event::default().event(ev.name()).data(render(ev).to_string());
+                            return Some((Ok(event), (opened, closed, last)));
+                        }
+                        // A slow reader skips what it missed rather than holding others back.
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return None,
+                    },
+                    _ = closed.changed() => return None,
+                }
             }
-        }
-    });
+        },
+    );
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 

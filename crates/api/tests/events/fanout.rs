@@ -1,85 +1,13 @@
-//! Server-Sent Events: bids, extensions and closes reach streams on every instance.
-
-mod common;
+//! Bids, extensions and closes reach streams on every instance.
 
 use std::time::{Duration, Instant};
 
-use common::{spawn_app, spawn_app_with, status_json, Options, TestApp, ADMIN_TOKEN};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::PgPool;
 
-/// Reads `event:`/`data:` pairs off a `text/event-stream` response.
-struct SseReader {
-    resp: reqwest::Response,
-    buf: String,
-}
-
-impl SseReader {
-    async fn open(app: &TestApp, id: i64, key: &str) -> Self {
-        let resp = app
-            .client
-            .get(format!("{}/api/auctions/{id}/events", app.url))
-            .bearer_auth(key)
-            .timeout(Duration::from_secs(60))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        assert!(resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/event-stream"));
-        SseReader {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    /// The next event (comments skipped), or `None` when the stream ends or `within` passes.
-    async fn next(&mut self, within: Duration) -> Option<(String, Value)> {
-        let deadline = Instant::now() + within;
-        loop {
-            while let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let mut name = None;
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(n) = line.strip_prefix("event:") {
-                        name = Some(n.trim().to_string());
-                    } else if let Some(d) = line.strip_prefix("data:") {
-                        data.push_str(d.trim_start());
-                    }
-                }
-                if let Some(name) = name {
-                    return Some((name, serde_json::from_str(&data).unwrap_or(Value::Null)));
-                }
-            }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            match tokio::time::timeout(left, self.resp.chunk()).await {
-                Ok(Ok(Some(chunk))) => self.buf.push_str(&String::from_utf8_lossy(&chunk)),
-                _ => return None,
-            }
-        }
-    }
-
-    /// Skips events until one named `name` arrives.
-    async fn expect(&mut self, name: &str, within: Duration) -> Value {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.next(left).await {
-                Some((n, data)) if n == name => return data,
-                Some(_) => continue,
-                None => panic!("no `{name}` event"),
-            }
-        }
-    }
-}
-
-fn hour() -> String {
-    (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339()
-}
+use crate::common::{spawn_app, spawn_app_with, status_json, Options, ADMIN_TOKEN};
+use crate::{hour, SseReader};
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn bids_reach_streams_on_every_instance(pool: PgPool) {
