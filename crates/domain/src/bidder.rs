@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, FieldError};
+use crate::error::{storable, DomainError, FieldError, NUL_REFUSED};
 use crate::ids::BidderId;
 
 /// Longest bidder name, in characters.
@@ -47,7 +47,9 @@ impl NewBidderInput {
     pub fn validate(self) -> Result<NewBidder, DomainError> {
         let mut errors = Vec::new();
         let name = self.name.as_deref().unwrap_or("").trim().to_string();
-        if name.is_empty() {
+        if !storable(&name) {
+            errors.push(FieldError::new("name", NUL_REFUSED));
+        } else if name.is_empty() {
             errors.push(FieldError::new("name", "is required"));
         } else if name.chars().count() > MAX_NAME_CHARS {
             errors.push(FieldError::new(
@@ -56,7 +58,9 @@ impl NewBidderInput {
             ));
         }
         let webhook_url = self.webhook_url.filter(|u| !u.trim().is_empty());
-        if let Some(u) = &webhook_url {
+        if webhook_url.as_deref().is_some_and(|u| !storable(u)) {
+            errors.push(FieldError::new("webhook_url", NUL_REFUSED));
+        } else if let Some(u) = &webhook_url {
             let ok = u.len() <= MAX_URL_LEN
                 && url::Url::parse(u)
                     .map(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some())
@@ -100,5 +104,18 @@ mod tests {
         };
         let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["name", "webhook_url"]);
+        let nul = NewBidderInput {
+            name: Some("a\u{0}b".into()),
+            webhook_url: Some("https://example.com/\u{0}".into()),
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(
+            nul,
+            DomainError::Validation(vec![
+                FieldError::new("name", NUL_REFUSED),
+                FieldError::new("webhook_url", NUL_REFUSED)
+            ])
+        );
     }
 }

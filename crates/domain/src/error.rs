@@ -21,6 +21,14 @@ impl FieldError {
     }
 }
 
+/// Why a text field is refused: PostgreSQL cannot store the NUL character.
+pub const NUL_REFUSED: &str = "must not contain NUL characters";
+
+/// Whether a text can be stored as it is.
+pub fn storable(s: &str) -> bool {
+    !s.contains('\0')
+}
+
 /// Everything a domain rule can refuse.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DomainError {

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::{header, request::Parts, StatusCode};
 use serde::de::DeserializeOwned;
 
@@ -39,28 +39,70 @@ where
     }
 }
 
-/// Parses JSON with the exact path of any field that does not fit.
+/// Parses a JSON object with the exact path of any field that does not fit; a body that
+/// is JSON but not an object (an array, a number…) is `422`, as the contract says.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = strip_position(&inner.to_string());
         match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = match message.strip_prefix("missing field `") {
-                    Some(rest) if path == "." => rest.trim_end_matches('`').to_string(),
-                    _ if path == "." => "body".to_string(),
-                    _ => path,
-                };
-                ApiError::field(&field, message)
-            }
+            serde_json::error::Category::Data => field_error(&path, &message),
             _ => ApiError::MalformedJson(format!("body is not valid JSON: {message}")),
         }
     })?;
     de.end()
         .map_err(|_| ApiError::MalformedJson("trailing characters after the JSON body".into()))?;
     Ok(value)
+}
+
+/// A deserializer's complaint about `path`, in the contract's words rather than Rust's.
+fn field_error(path: &str, message: &str) -> ApiError {
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let missing = rest.trim_end_matches('`');
+        let field = if path == "." {
+            missing.to_string()
+        } else {
+            format!("{path}.{missing}")
+        };
+        return ApiError::field(&field, "is required");
+    }
+    let field = if path == "." { "body" } else { path };
+    ApiError::field(field, plain_words(message))
+}
+
+/// Says what a value must be, instead of naming Rust types (`expected i64`, `expected
+/// struct PlaceBid`); messages the rules wrote themselves pass through.
+fn plain_words(message: &str) -> String {
+    let expected = message.rsplit_once("expected ").map(|(_, e)| e);
+    match expected {
+        Some(e) if ["i64", "i32", "u64", "u32", "usize", "i16", "u16"].contains(&e) => {
+            "must be an integer".into()
+        }
+        Some(e) if e.starts_with("struct ") || e.starts_with("a map") => {
+            "must be a JSON object".into()
+        }
+        Some("a string") => "must be a string".into(),
+        Some("a boolean") => "must be true or false".into(),
+        Some(_) if message.starts_with("invalid type: null") => "must not be null".into(),
+        _ if message.contains("invalid digit") || message.contains("number too large") => {
+            "must be an integer".into()
+        }
+        _ if message.starts_with("input contains invalid characters")
+            || message.starts_with("premature end of input")
+            || message.starts_with("trailing input") =>
+        {
+            "must be an RFC 3339 time such as \"2026-11-22T10:00:00Z\"".into()
+        }
+        _ => message.to_string(),
+    }
 }
 
 fn strip_position(msg: &str) -> String {
@@ -83,7 +125,7 @@ fn is_json(ct: Option<&header::HeaderValue>) -> bool {
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
-/// Query string parameters; a bad one is `422 validation_failed`.
+/// Query string parameters; a bad one is `422 validation_failed` naming the parameter.
 #[derive(Debug)]
 pub struct QueryParams<T>(pub T);
 
@@ -94,16 +136,20 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| QueryParams(v))
-            .map_err(|e| ApiError::field("query", e.body_text()))
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(QueryParams)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                field_error(&path, &e.into_inner().to_string())
+            })
     }
 }
 
-/// A typed id from the path, in its canonical form only (`7`, not `+7` or `07`);
-/// anything else is `404`.
+/// An auction id from the path, in its canonical form only (`7`, not `+7`, `07` or `abc`);
+/// anything else names no auction: `404 auction_not_found`, as for an unknown id.
 #[derive(Debug, Clone, Copy)]
 pub struct PathId<T>(pub T);
 
@@ -117,8 +163,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::NotFound)?;
-        raw.parse().map(PathId).map_err(|_| ApiError::NotFound)
+            .map_err(|_| ApiError::AuctionNotFound)?;
+        raw.parse()
+            .map(PathId)
+            .map_err(|_| ApiError::AuctionNotFound)
     }
 }
 
@@ -146,10 +194,28 @@ mod tests {
             Err(ApiError::Validation(v)) => assert_eq!(v[0].field, "auction_id"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            parse_json::<B>(br#"[1]"#),
-            Err(ApiError::Validation(_))
-        ));
+        match parse_json::<B>(br#"[11, "2000"]"#) {
+            Err(ApiError::Validation(v)) => {
+                assert_eq!(
+                    (v[0].field.as_str(), v[0].message.as_str()),
+                    ("body", "must be a JSON object")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<B>(br#"{"auction_id": "x", "amount": "1"}"#) {
+            Err(ApiError::Validation(v)) => assert_eq!(v[0].message, "must be an integer"),
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<B>(br#"{"amount": "1"}"#) {
+            Err(ApiError::Validation(v)) => {
+                assert_eq!(
+                    (v[0].field.as_str(), v[0].message.as_str()),
+                    ("auction_id", "is required")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Prometheus metrics: request counts and latencies per route (bid outcomes are counted
 //! by the bidding use case).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -30,23 +30,60 @@ pub fn handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Counts and times every request by its route template (never the raw path: ids would
-/// explode the label set).
-pub async fn track(req: Request, next: Next) -> Response {
+/// The route template a request matched, filled in by [`note_route`] once routing is
+/// done, read by [`track`] (which runs before routing, so it also sees fallbacks and
+/// timeouts).
+#[derive(Clone, Default)]
+struct RouteSlot(Arc<OnceLock<String>>);
+
+/// Counts and times every request, whatever answered it (a route, the 404 fallback, the
+/// timeout, load shedding), by method and route template: never the raw path (ids would
+/// explode the label set) nor a method no route serves.
+pub async fn track(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().to_string();
+    let slot = RouteSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let method = method_label(req.method());
     let resp = next.run(req).await;
+    let route = slot.0.get().map_or("unmatched", String::as_str);
     let status = resp.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route.to_string()),
+        ("status", status),
+    ];
     metrics::counter!("gavel_http_requests_total", &labels).increment(1);
     metrics::histogram!("gavel_http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
     resp
+}
+
+/// Records the matched route template for [`track`] (a route layer: it runs only for
+/// requests that matched a route).
+pub async fn note_route(req: Request, next: Next) -> Response {
+    if let (Some(slot), Some(path)) = (
+        req.extensions().get::<RouteSlot>(),
+        req.extensions().get::<MatchedPath>(),
+    ) {
+        let _ = slot.0.set(path.as_str().to_owned());
+    }
+    next.run(req).await
+}
+
+/// A method as a label: the ones HTTP defines, anything else `other`.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
 }
 
 /// `GET /metrics`: open, or behind `GAVEL_METRICS_TOKEN`.

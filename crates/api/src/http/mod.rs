@@ -83,9 +83,10 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .route_layer(axum::middleware::from_fn(metrics::track));
+        .route_layer(axum::middleware::from_fn(metrics::note_route));
 
     let layers = ServiceBuilder::new()
+        .layer(axum::middleware::map_request(drop_unfit_request_id))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
@@ -93,6 +94,7 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(axum::middleware::from_fn(error::log_failures))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(cors_layer(&http.cors))
         .layer(CompressionLayer::new())
@@ -100,6 +102,27 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
         .timeout(http.request_timeout);
 
     routes.layer(layers).with_state(state)
+}
+
+/// Longest client `X-Request-Id` taken.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Whether a client's request id may be echoed and logged: 1..=128 visible ASCII
+/// characters.
+pub fn fit_request_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&id.len()) && id.iter().all(|b| (0x21..=0x7e).contains(b))
+}
+
+/// Drops a client's request id that does not fit, so a fresh one is made instead.
+async fn drop_unfit_request_id(mut req: Request) -> Request {
+    if req
+        .headers()
+        .get(REQUEST_ID)
+        .is_some_and(|v| !fit_request_id(v.as_bytes()))
+    {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    req
 }
 
 /// Every log line of a request carries its id, method and path (never the query or

@@ -10,5 +10,6 @@ mod bids;
 mod errors;
 mod freshness;
 mod health;
+mod hostile;
 mod layers;
 mod openapi;

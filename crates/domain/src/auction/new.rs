@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{AuctionKind, MAX_DURATION, MAX_EXTEND_SECS, MAX_TITLE_CHARS};
-use crate::error::{DomainError, FieldError};
+use crate::error::{storable, DomainError, FieldError, NUL_REFUSED};
 use crate::money::Money;
 
 /// The create-auction body as sent, before validation.
@@ -55,7 +55,9 @@ impl NewAuctionInput {
         let mut errors = Vec::new();
         let title = self.title.as_deref().map(str::trim).unwrap_or_default();
         let title_len = title.chars().count();
-        if title_len == 0 {
+        if !storable(title) {
+            errors.push(FieldError::new("title", NUL_REFUSED));
+        } else if title_len == 0 {
             errors.push(FieldError::new("title", "is required"));
         } else if title_len > MAX_TITLE_CHARS {
             errors.push(FieldError::new(
@@ -241,6 +243,17 @@ mod tests {
             fields(sealed.validate(t("2026-11-22T09:00:00Z")).unwrap_err()),
             ["min_increment", "extend_secs"]
         );
+    }
+
+    #[test]
+    fn nul_is_refused_by_field() {
+        let bad = NewAuctionInput {
+            title: Some("a\u{0}b".into()),
+            currency: Some("U\u{0}D".into()),
+            ..input()
+        };
+        let f = fields(bad.validate(t("2026-11-22T09:00:00Z")).unwrap_err());
+        assert_eq!(f, ["title", "currency"]);
     }
 
     #[test]
