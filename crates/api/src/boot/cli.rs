@@ -139,6 +139,23 @@ pub struct Options {
     /// Most bids waiting for a transaction before the next is answered `503 overloaded`.
     #[arg(long, env = "GAVEL_BID_QUEUE", default_value_t = 4096, global = true)]
     pub bid_queue: usize,
+    /// Seconds a connection has to send a whole request head (also how long a keep-alive
+    /// connection may idle between requests); past it the connection is closed.
+    #[arg(
+        long,
+        env = "GAVEL_HEADER_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub header_timeout_secs: u64,
+    /// Most connections open on this instance; past it new ones are closed at once.
+    #[arg(
+        long,
+        env = "GAVEL_MAX_CONNECTIONS",
+        default_value_t = 12_000,
+        global = true
+    )]
+    pub max_connections: usize,
     /// Most event streams open on this instance (past it: `503 overloaded`).
     #[arg(
         long,

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod connections;
 pub mod server;
 pub mod settings;
 pub mod telemetry;

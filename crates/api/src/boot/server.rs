@@ -64,13 +64,13 @@ pub async fn serve(
         events.close();
         let _ = stop_tx.send(true);
     };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signalled);
+    let server = super::connections::serve(listener, app, http.connections, signalled);
     let deadline = async move {
         let _ = grace_rx.changed().await;
         tokio::time::sleep(grace).await;
     };
     tokio::select! {
-        r = server => r?,
+        _ = server => {}
         _ = deadline => tracing::warn!("grace period over; dropping requests still in flight"),
     }
     // Returns connections to PostgreSQL politely; bounded so a dead database cannot hold us.

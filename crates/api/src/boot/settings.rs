@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgConnectOptions;
 
 use super::cli::{LogFormat, Options};
+use super::connections::ConnectionLimits;
 use crate::http::cors::CorsOrigins;
 use crate::http::HttpOptions;
 
@@ -130,6 +131,8 @@ impl Options {
             ("GAVEL_BID_BATCH_MAX", self.bid_batch_max as u64),
             ("GAVEL_BID_QUEUE", self.bid_queue as u64),
             ("GAVEL_MAX_STREAMS", self.max_streams as u64),
+            ("GAVEL_HEADER_TIMEOUT_SECS", self.header_timeout_secs),
+            ("GAVEL_MAX_CONNECTIONS", self.max_connections as u64),
             ("GAVEL_MAX_STREAMS_PER_KEY", self.max_streams_per_key as u64),
         ];
         if let Some((name, _)) = must_be_positive.iter().find(|(_, v)| *v == 0) {
@@ -145,6 +148,10 @@ impl Options {
                 request_timeout: Duration::from_millis(self.request_timeout_ms),
                 cors: CorsOrigins::parse(&self.cors_origins)?,
                 max_inflight: self.max_inflight,
+                connections: ConnectionLimits {
+                    header_timeout: Duration::from_secs(self.header_timeout_secs),
+                    max: self.max_connections,
+                },
             },
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             db_max_connections: self.db_max_connections,

@@ -43,6 +43,8 @@ pub struct HttpOptions {
     pub cors: CorsOrigins,
     /// Most `/api` requests in flight before `503 overloaded`.
     pub max_inflight: usize,
+    /// Deadlines and caps on connections.
+    pub connections: crate::boot::connections::ConnectionLimits,
 }
 
 impl Default for HttpOptions {
@@ -51,6 +53,7 @@ impl Default for HttpOptions {
             request_timeout: Duration::from_secs(10),
             cors: CorsOrigins::None,
             max_inflight: 1024,
+            connections: Default::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod connections;
 mod idempotency;
 mod limits;
 mod metrics_endpoint;

@@ -1,0 +1,93 @@
+//! Accepting connections: each is served by hyper with a deadline for its request heads
+//! (which also closes a keep-alive connection idle past it), at most `max` at once, and
+//! all of them asked to finish when shutdown begins.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// How connections are kept in check.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// A connection must send a whole request head within this long, counted from when it
+    /// opened or finished its last answer; else it is closed (slow or idle clients).
+    pub header_timeout: Duration,
+    /// Most connections open at once; past it a new one is closed at once.
+    pub max: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            max: 12_000,
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting, asks every
+/// connection to finish (idle ones close at once) and resolves when all have.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let builder = Arc::new(builder);
+    let open = Arc::new(Semaphore::new(limits.max.max(1)));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors, say: wait a little rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            metrics::counter!("gavel_connections_refused_total").increment(1);
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (app, builder, watcher) = (app.clone(), builder.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            // A client that sends nothing at all: the protocol is not known yet, so no
+            // request-head deadline runs; this one does.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(limits.header_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let service = TowerToHyperService::new(app);
+            let conn = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .into_owned();
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}

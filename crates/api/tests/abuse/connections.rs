@@ -1,0 +1,113 @@
+//! Connections: slow or idle clients are cut off, the instance caps how many it holds, and
+//! none of them holds up shutdown.
+
+use std::time::{Duration, Instant};
+
+use gavel_api::boot::connections::ConnectionLimits;
+use gavel_api::HttpOptions;
+use sqlx::PgPool;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::common::{spawn_app_with, Options, TestApp};
+
+fn limited(header_timeout: Duration, max: usize) -> Options {
+    Options {
+        http: HttpOptions {
+            connections: ConnectionLimits {
+                header_timeout,
+                max,
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// How long until the server closes `conn` (reads whatever it sends until EOF).
+async fn closed_within(conn: &mut TcpStream, within: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = within.checked_sub(started.elapsed())?;
+        match tokio::time::timeout(left, conn.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed()),
+            Ok(Ok(_)) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+async fn connect(app: &TestApp) -> TcpStream {
+    TcpStream::connect(app.addr).await.unwrap()
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn half_sent_headers_and_idle_connections_are_closed(pool: PgPool) {
+    let app = spawn_app_with(pool, limited(Duration::from_secs(1), 100)).await;
+    let mut half = connect(&app).await;
+    half.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut silent = connect(&app).await;
+    let mut idle = connect(&app).await;
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = idle.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    for (what, conn) in [
+        ("half", &mut half),
+        ("silent", &mut silent),
+        ("idle", &mut idle),
+    ] {
+        let t = closed_within(conn, Duration::from_secs(5)).await;
+        assert!(t.is_some(), "{what} connection still open after 5 s");
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn connections_past_the_cap_are_closed_at_once(pool: PgPool) {
+    let app = spawn_app_with(pool, limited(Duration::from_secs(30), 3)).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect(&app).await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut extra = connect(&app).await;
+    let _ = extra
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let t = closed_within(&mut extra, Duration::from_secs(2)).await;
+    assert!(t.is_some(), "a connection past the cap was served");
+    // A place comes back when a held connection goes.
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let r = app.get("/health", None).await;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn slow_and_idle_clients_do_not_hold_up_shutdown(pool: PgPool) {
+    let mut opts = limited(Duration::from_secs(60), 1000);
+    opts.grace = Duration::from_secs(3);
+    let app = spawn_app_with(pool, opts).await;
+    let mut conns = Vec::new();
+    for i in 0..50 {
+        let mut c = connect(&app).await;
+        if i % 2 == 0 {
+            c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+                .await
+                .unwrap();
+        }
+        conns.push(c);
+    }
+    let started = Instant::now();
+    app.stop().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+}
