@@ -197,3 +197,100 @@ async fn pending_notices_survive_a_restart(pool: PgPool) {
     wait_notice(&second, id, "delivered").await;
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
+
+fn public_only() -> Options {
+    Options {
+        webhooks: gavel_service::WebhookSettings {
+            targets: gavel_domain::webhook::Targets::PublicOnly,
+            ..Options::default().webhooks
+        },
+        ..Default::default()
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn webhook_urls_pointing_inward_are_refused_at_creation(pool: PgPool) {
+    let app = spawn_app_with(pool, public_only()).await;
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:9/hook",
+        "http://10.0.0.7/hook",
+        "http://[::1]/hook",
+        "http://localhost/hook",
+        "https://user:pass@dsp.example/hook",
+    ] {
+        let (s, v) = status_json(
+            app.post(
+                "/api/bidders",
+                Some(ADMIN_TOKEN),
+                &json!({"name": "dsp", "webhook_url": url}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{url}: {v}");
+        assert_eq!(v["errors"][0]["field"], "webhook_url", "{v}");
+    }
+    let (s, _) = status_json(
+        app.post(
+            "/api/bidders",
+            Some(ADMIN_TOKEN),
+            &json!({"name": "dsp", "webhook_url": "https://dsp.example/hook"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED);
+}
+
+/// A URL stored earlier (or a name that now resolves inward) is checked again at delivery:
+/// nothing is sent.
+#[sqlx::test(migrations = "../../migrations")]
+async fn inward_targets_are_refused_again_at_delivery(pool: PgPool) {
+    let (url, seen) = receiver(0).await;
+    // Written behind the API's back, as a row from before the check, or a DNS change, is.
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let app = spawn_app_with(pool.clone(), public_only()).await;
+    for target in [url.as_str(), by_name.as_str()] {
+        let (_, key) = app.create_bidder("dsp").await;
+        sqlx::query("UPDATE bidders SET webhook_url = $1 WHERE name = 'dsp'")
+            .bind(target)
+            .execute(&pool)
+            .await
+            .unwrap();
+        let ends = (chrono::Utc::now() + chrono::Duration::milliseconds(800)).to_rfc3339();
+        let id = app.create_auction(json!({"ends_at": ends})).await["id"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(
+            app.bid(&key, id, json!("5")).await.status(),
+            reqwest::StatusCode::CREATED
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (attempts, error): (i32, Option<String>) = sqlx::query_as(
+                "SELECT attempts, last_error FROM win_notices WHERE auction_id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+            .unwrap_or((0, None));
+            if attempts > 0 {
+                assert!(error.is_some(), "{target}: an attempt without an error");
+                break;
+            }
+            assert!(Instant::now() < deadline, "{target}: no delivery attempt");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        sqlx::query("UPDATE bidders SET name = 'done' WHERE name = 'dsp'")
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "a notice reached an inward address"
+    );
+}

@@ -5,11 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{storable, DomainError, FieldError, NUL_REFUSED};
 use crate::ids::BidderId;
+use crate::webhook::{url_problem, Targets};
 
 /// Longest bidder name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
-/// Longest webhook URL, in bytes.
-pub const MAX_URL_LEN: usize = 2048;
 
 /// A bidder as stored (never its key or secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,8 +42,9 @@ pub struct NewBidder {
 }
 
 impl NewBidderInput {
-    /// Checks every field and reports all problems at once.
-    pub fn validate(self) -> Result<NewBidder, DomainError> {
+    /// Checks every field and reports all problems at once; the webhook URL must reach
+    /// only what `targets` allows.
+    pub fn validate(self, targets: Targets) -> Result<NewBidder, DomainError> {
         let mut errors = Vec::new();
         let name = self.name.as_deref().unwrap_or("").trim().to_string();
         if !storable(&name) {
@@ -60,17 +60,8 @@ impl NewBidderInput {
         let webhook_url = self.webhook_url.filter(|u| !u.trim().is_empty());
         if webhook_url.as_deref().is_some_and(|u| !storable(u)) {
             errors.push(FieldError::new("webhook_url", NUL_REFUSED));
-        } else if let Some(u) = &webhook_url {
-            let ok = u.len() <= MAX_URL_LEN
-                && url::Url::parse(u)
-                    .map(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some())
-                    .unwrap_or(false);
-            if !ok {
-                errors.push(FieldError::new(
-                    "webhook_url",
-                    "must be an absolute http:// or https:// URL",
-                ));
-            }
+        } else if let Some(problem) = webhook_url.as_deref().and_then(|u| url_problem(u, targets)) {
+            errors.push(FieldError::new("webhook_url", problem));
         }
         if !errors.is_empty() {
             return Err(DomainError::Validation(errors));
@@ -89,7 +80,7 @@ mod tests {
             name: Some("  exchange-1 ".into()),
             webhook_url: Some(String::new()),
         }
-        .validate()
+        .validate(Targets::PublicOnly)
         .unwrap();
         assert_eq!(ok.name, "exchange-1");
         assert_eq!(ok.webhook_url, None);
@@ -97,7 +88,7 @@ mod tests {
             name: Some("x".repeat(201)),
             webhook_url: Some("ftp://example.com/".into()),
         }
-        .validate()
+        .validate(Targets::PublicOnly)
         .unwrap_err();
         let DomainError::Validation(fields) = bad else {
             panic!("{bad:?}")
@@ -108,7 +99,7 @@ mod tests {
             name: Some("a\u{0}b".into()),
             webhook_url: Some("https://example.com/\u{0}".into()),
         }
-        .validate()
+        .validate(Targets::PublicOnly)
         .unwrap_err();
         assert_eq!(
             nul,

@@ -13,6 +13,7 @@ pub mod money;
 pub mod notice;
 pub mod settlement;
 pub mod visibility;
+pub mod webhook;
 
 pub use auction::{
     Auction, AuctionKind, AuctionResult, AuctionState, AuctionStatus, HighestBid, NewAuction,

@@ -25,7 +25,7 @@ impl Services {
         &self,
         input: NewBidderInput,
     ) -> Result<CreatedBidder, ServiceError> {
-        let new = input.validate()?;
+        let new = input.validate(self.webhooks.targets)?;
         let api_key = new_api_key();
         let webhook_secret = new_webhook_secret();
         let bidder = self

@@ -49,7 +49,7 @@ pub struct Services {
     pub events: Arc<EventHub>,
     /// How win notices are delivered.
     pub webhooks: WebhookSettings,
-    /// HTTP client for win notices (rustls, no redirects).
+    /// HTTP client for win notices (rustls, no redirects, inward addresses dropped).
     pub http_client: reqwest::Client,
 }
 
@@ -66,11 +66,7 @@ impl Services {
             auth: Authenticator::new(admin_token),
             events: Arc::new(EventHub::default()),
             webhooks: WebhookSettings::default(),
-            http_client: reqwest::Client::builder()
-                .user_agent(concat!("gavel/", env!("CARGO_PKG_VERSION")))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default(),
+            http_client: notices::notice_client(WebhookSettings::default().targets),
         }
     }
 
@@ -82,6 +78,7 @@ impl Services {
 
     /// Sets how win notices are delivered.
     pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
+        self.http_client = notices::notice_client(settings.targets);
         self.webhooks = settings;
         self
     }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use gavel_domain::notice::{backoff, signed_text};
+use gavel_domain::webhook::{may_reach, url_problem, Targets};
 use gavel_domain::WinNotice;
 use gavel_storage::{Attempt, DueNotice, StorageError};
 use hmac::{Hmac, Mac};
@@ -23,6 +24,8 @@ pub struct WebhookSettings {
     pub backoff_base: Duration,
     /// Longest retry delay.
     pub backoff_max: Duration,
+    /// Whether notices may go to private addresses (`GAVEL_WEBHOOK_ALLOW_PRIVATE`).
+    pub targets: Targets,
 }
 
 impl Default for WebhookSettings {
@@ -32,6 +35,7 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(5),
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
+            targets: Targets::PublicOnly,
         }
     }
 }
@@ -47,6 +51,36 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
         "t={timestamp},v1={}",
         hex::encode(mac.finalize().into_bytes())
     )
+}
+
+/// The HTTP client for notices: rustls, no redirects, and a resolver that drops every
+/// address `targets` does not allow, so a name that resolves inward (now or later) is never
+/// connected to.
+pub fn notice_client(targets: Targets) -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("gavel/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(Guarded(targets)))
+        .build()
+        .unwrap_or_default()
+}
+
+/// Resolves names to the addresses notices may reach.
+struct Guarded(Targets);
+
+impl reqwest::dns::Resolve for Guarded {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let targets = self.0;
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let allowed: Vec<std::net::SocketAddr> =
+                found.filter(|a| may_reach(a.ip(), targets)).collect();
+            if allowed.is_empty() {
+                return Err("the name resolves only to addresses notices may not reach".into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// The body a winner receives, as the contract spells it.
@@ -101,6 +135,22 @@ impl Services {
     async fn deliver_one(&self, due: DueNotice) {
         let settings = &self.webhooks;
         let notice = &due.notice;
+        if let Some(problem) = url_problem(&due.url, settings.targets) {
+            // The URL itself points inward (an address literal or a local name): no retry
+            // can help.
+            let refused = Attempt::Failed {
+                error: format!("refused: the webhook URL {problem}"),
+                retry_at: None,
+            };
+            tracing::warn!(
+                auction_id = notice.auction_id.get(),
+                "win notice refused: its URL points inward"
+            );
+            if let Err(e) = self.storage.record_attempt(due.id, &refused).await {
+                tracing::warn!(error = %e, "could not record a win-notice attempt");
+            }
+            return;
+        }
         let body = notice_body(notice);
         let sig = signature(&due.webhook_secret, Utc::now().timestamp(), &body);
         let sent = self
@@ -152,6 +202,20 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn names_resolving_inward_are_not_connected_to() {
+        use reqwest::dns::Resolve;
+        use std::str::FromStr;
+        let name = || reqwest::dns::Name::from_str("localhost").unwrap();
+        assert!(Guarded(Targets::PublicOnly).resolve(name()).await.is_err());
+        let allowed: Vec<_> = Guarded(Targets::AllowPrivate)
+            .resolve(name())
+            .await
+            .unwrap()
+            .collect();
+        assert!(allowed.iter().all(|a| a.ip().is_loopback()) && !allowed.is_empty());
+    }
 
     #[test]
     fn signature_format() {

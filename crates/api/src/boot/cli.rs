@@ -227,6 +227,15 @@ pub struct Options {
         global = true
     )]
     pub webhook_backoff_max_secs: u64,
+    /// Let win notices go to loopback, link-local and private addresses (tests, private
+    /// networks); off by default.
+    #[arg(
+        long,
+        env = "GAVEL_WEBHOOK_ALLOW_PRIVATE",
+        default_value_t = false,
+        global = true
+    )]
+    pub webhook_allow_private: bool,
     /// Prefix of every Redis key (lets deployments share a Redis).
     #[arg(
         long,

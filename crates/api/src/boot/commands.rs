@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use gavel_cache::Cache;
 use gavel_domain::NewBidderInput;
-use gavel_service::{ServiceError, Services};
+use gavel_service::{ServiceError, Services, WebhookSettings};
 use gavel_storage::{PoolSettings, Storage};
 use secrecy::SecretString;
 
@@ -34,7 +34,11 @@ pub async fn run(cli: Cli) -> Result<(), ConfigError> {
                 .migrate()
                 .await
                 .map_err(|e| ConfigError(format!("migration failed: {e}")))?;
-            let services = Services::new(storage, Cache::disabled(), &SecretString::default());
+            let services = Services::new(storage, Cache::disabled(), &SecretString::default())
+                .with_webhooks(WebhookSettings {
+                    targets: cli.options.webhook_targets(),
+                    ..Default::default()
+                });
             let created = services
                 .create_bidder(NewBidderInput {
                     name: Some(name),

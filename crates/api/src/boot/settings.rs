@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
+use gavel_domain::webhook::Targets;
 use gavel_service::{StreamSettings, WebhookSettings};
 use gavel_storage::BatchSettings;
 use secrecy::{ExposeSecret, SecretString};
@@ -99,6 +100,15 @@ impl Options {
             .map_err(|_| ConfigError("DATABASE_URL is not a valid postgres:// URL".into()))
     }
 
+    /// Where win notices may go (`GAVEL_WEBHOOK_ALLOW_PRIVATE`).
+    pub fn webhook_targets(&self) -> Targets {
+        if self.webhook_allow_private {
+            Targets::AllowPrivate
+        } else {
+            Targets::PublicOnly
+        }
+    }
+
     /// Checks everything the server needs.
     pub fn server_settings(&self) -> Result<Settings, ConfigError> {
         let database = self.database()?;
@@ -175,6 +185,7 @@ impl Options {
                 timeout: Duration::from_millis(self.webhook_timeout_ms),
                 backoff_base: Duration::from_millis(self.webhook_backoff_base_ms),
                 backoff_max: Duration::from_secs(self.webhook_backoff_max_secs),
+                targets: self.webhook_targets(),
             },
         })
     }

@@ -36,6 +36,7 @@ impl AppState {
     /// Sets how win notices are delivered (before the state is shared).
     pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
         if let Some(s) = Arc::get_mut(&mut self.services) {
+            s.http_client = gavel_service::notices::notice_client(settings.targets);
             s.webhooks = settings;
         }
         self

@@ -81,6 +81,7 @@ impl Default for Options {
                 timeout: Duration::from_secs(2),
                 backoff_base: Duration::from_millis(100),
                 backoff_max: Duration::from_secs(1),
+                targets: gavel_domain::webhook::Targets::AllowPrivate,
             },
             streams: gavel_service::StreamSettings::default(),
         }
