@@ -233,6 +233,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_body_is_an_answer_not_a_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200), text in "\\PC{0,80}") {
+            for body in [bytes.as_slice(), text.as_bytes()] {
+                match parse_json::<B>(body) {
+                    Ok(_) | Err(ApiError::MalformedJson(_)) | Err(ApiError::Validation(_)) => {}
+                    Err(other) => proptest::prop_assert!(false, "{other:?}"),
+                }
+            }
+        }
+    }
+
     #[test]
     fn json_content_types() {
         let v = |s: &'static str| header::HeaderValue::from_static(s);

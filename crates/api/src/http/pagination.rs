@@ -116,4 +116,14 @@ mod tests {
         assert!(Page::<AuctionId>::parse(Some(501), None).is_err());
         assert_eq!(Page::<AuctionId>::parse(None, None).unwrap().limit, 50);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn cursors_never_panic_and_round_trip(s in "\\PC{0,40}", n in 1i64..=i64::MAX) {
+            let _ = decode_cursor::<AuctionId>(&s);
+            let _ = Page::<AuctionId>::parse(Some(10), Some(&s));
+            let id = AuctionId::new(n).unwrap();
+            proptest::prop_assert_eq!(decode_cursor(&encode_cursor(id)), Some(id));
+        }
+    }
 }

@@ -103,3 +103,26 @@ pub async fn list(
         |b| BidView::in_auction(b, &auction),
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn idempotency_keys_are_checked_not_trusted(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let Ok(value) = HeaderValue::from_bytes(&raw) else { return Ok(()) };
+            let mut headers = HeaderMap::new();
+            headers.insert(IDEMPOTENCY_KEY, value);
+            match idempotency_key(&headers) {
+                Ok(Some(key)) => {
+                    proptest::prop_assert_eq!(key.as_bytes(), raw.as_slice());
+                    proptest::prop_assert!(raw.len() <= 255 && raw.iter().all(|b| b.is_ascii_graphic()));
+                }
+                Ok(None) => proptest::prop_assert!(false, "a present header read as absent"),
+                Err(ApiError::Validation(_)) => {}
+                Err(other) => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+}
