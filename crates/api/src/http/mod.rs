@@ -116,20 +116,6 @@ pub fn fit_request_id(id: &[u8]) -> bool {
     (1..=MAX_REQUEST_ID_LEN).contains(&id.len()) && id.iter().all(|b| (0x21..=0x7e).contains(b))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    proptest::proptest! {
-        #[test]
-        fn request_ids_fit_only_when_short_and_visible(id in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
-            let fits = fit_request_id(&id);
-            let rule = !id.is_empty() && id.len() <= MAX_REQUEST_ID_LEN && id.iter().all(|b| b.is_ascii_graphic());
-            proptest::prop_assert_eq!(fits, rule);
-        }
-    }
-}
-
 /// Drops a client's request id that does not fit, so a fresh one is made instead.
 async fn drop_unfit_request_id(mut req: Request) -> Request {
     if req
@@ -176,4 +162,18 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn request_ids_fit_only_when_short_and_visible(id in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let fits = fit_request_id(&id);
+            let rule = !id.is_empty() && id.len() <= MAX_REQUEST_ID_LEN && id.iter().all(|b| b.is_ascii_graphic());
+            proptest::prop_assert_eq!(fits, rule);
+        }
+    }
 }
