@@ -29,7 +29,7 @@ proptest! {
             Ok(m) => {
                 prop_assert_eq!(m.to_string().parse::<Money>(), Ok(m));
                 // A JSON number with the same text reads the same amount.
-                if let Ok(from_json) = serde_json::from_str::<Money>(&s.trim_start_matches('+')) {
+                if let Ok(from_json) = serde_json::from_str::<Money>(s.trim_start_matches('+')) {
                     prop_assert_eq!(from_json, m);
                 }
             }
