@@ -15,6 +15,15 @@ pub struct Args {
     /// Base URL of the server (loopback only in the bench script).
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     pub url: String,
+    /// More base URLs (other instances of the same deployment): bids are sent round-robin
+    /// over `--url` and these. Set-up always goes to `--url`.
+    #[arg(long = "also-url")]
+    pub also_urls: Vec<String>,
+    /// Bid workloads: append a line per answer to this file: `ack <bid id>` for a 201,
+    /// `err <status> <code>` for anything but 201 and 409, `err transport` when no answer
+    /// came (for checking afterwards that no acknowledged bid was lost).
+    #[arg(long)]
+    pub ack_log: Option<std::path::PathBuf>,
     /// What to send.
     #[arg(long, value_enum, default_value_t = Workload::Bids)]
     pub workload: Workload,

@@ -54,7 +54,21 @@ async fn run(args: Args) -> Result<(), String> {
     };
     setup::wait_ready(&client, &args.url, ready_path).await?;
     let fixture = setup::prepare(&client, &args).await?;
-    let target = Arc::new(Target::new(client, args.workload, &args.url, &fixture)?);
+    let ack_log = match &args.ack_log {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let target = Arc::new(
+        Target::new(client, args.workload, &args.url, &fixture)?
+            .spread_over(&args.also_urls)
+            .logging_to(ack_log),
+    );
 
     let window = Window::starting_now(args.warmup(), args.measured());
     let progress = Progress::start(window, &args.label);

@@ -1,7 +1,9 @@
 //! One request of each workload, and what the bid workloads learn from the answers
 //! (each auction's last seen next minimum).
 
+use std::io::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use rand::Rng;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
@@ -34,9 +36,12 @@ pub struct Target {
     auctions: Vec<Tracked>,
     /// Shared jitter bias, thousandths of an increment (see [`amounts::BIAS_DOWN`]).
     bias: AtomicI64,
-    bids_url: String,
+    /// Where bids go, round-robin (one URL per instance).
+    bids_urls: Vec<String>,
     list_url: String,
     hello_url: String,
+    /// Where answers to bids are logged, when asked (`--ack-log`).
+    ack_log: Option<Mutex<std::fs::File>>,
 }
 
 impl Target {
@@ -72,10 +77,34 @@ impl Target {
             auth,
             auctions,
             bias: AtomicI64::new(0),
-            bids_url: format!("{url}/api/bids"),
+            bids_urls: vec![format!("{url}/api/bids")],
             list_url: format!("{url}/api/auctions?limit=50"),
             hello_url: format!("{url}/hello"),
+            ack_log: None,
         })
+    }
+
+    /// Also sends bids to these base URLs (round-robin with the first).
+    pub fn spread_over(mut self, urls: &[String]) -> Self {
+        self.bids_urls.extend(
+            urls.iter()
+                .map(|u| format!("{}/api/bids", u.trim_end_matches('/'))),
+        );
+        self
+    }
+
+    /// Logs each bid's answer to `file` (see `--ack-log`).
+    pub fn logging_to(mut self, file: Option<std::fs::File>) -> Self {
+        self.ack_log = file.map(Mutex::new);
+        self
+    }
+
+    /// Appends one line to the answer log, if there is one.
+    fn log(&self, line: std::fmt::Arguments<'_>) {
+        if let Some(f) = &self.ack_log {
+            let mut f = f.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(f, "{line}");
+        }
     }
 
     /// Sends request number `seq` (it picks the bidder key) and reads the whole answer.
@@ -83,7 +112,9 @@ impl Target {
     pub async fn send(&self, seq: u64) -> Option<u16> {
         let key = || self.auth[(seq % self.auth.len() as u64) as usize].clone();
         match self.workload {
-            Workload::Bids | Workload::BidsHopeless | Workload::BidsHot => self.bid(key()).await,
+            Workload::Bids | Workload::BidsHopeless | Workload::BidsHot => {
+                self.bid(seq, key()).await
+            }
             Workload::Get => {
                 let i = rand::rng().random_range(0..self.auctions.len());
                 let req = self.client.get(&self.auctions[i].get_url);
@@ -130,7 +161,7 @@ impl Target {
             });
     }
 
-    async fn bid(&self, key: HeaderValue) -> Option<u16> {
+    async fn bid(&self, seq: u64, key: HeaderValue) -> Option<u16> {
         let (i, amount, normal) = self.plan_bid();
         let a = &self.auctions[i];
         let body = format!(
@@ -138,17 +169,31 @@ impl Target {
             a.id,
             amounts::format(amount)
         );
-        let r = self
+        let url = &self.bids_urls[(seq % self.bids_urls.len() as u64) as usize];
+        let sent = self
             .client
-            .post(&self.bids_url)
+            .post(url)
             .header(AUTHORIZATION, key)
             .header(CONTENT_TYPE, "application/json")
             .body(body)
             .send()
-            .await
-            .ok()?;
-        let status = r.status().as_u16();
-        let bytes = r.bytes().await.ok()?;
+            .await;
+        let answer = match sent {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                r.bytes().await.ok().map(|b| (status, b))
+            }
+            Err(_) => None,
+        };
+        let Some((status, bytes)) = answer else {
+            self.log(format_args!("err transport"));
+            return None;
+        };
+        match status {
+            201 => self.log(format_args!("ack {}", json_field(&bytes, "id"))),
+            409 => {}
+            _ => self.log(format_args!("err {status} {}", json_field(&bytes, "code"))),
+        }
         match status {
             201 => {
                 a.next_min
@@ -169,6 +214,18 @@ impl Target {
         }
         Some(status)
     }
+}
+
+/// A top-level field of a JSON answer as text (`-` when absent).
+fn json_field(bytes: &[u8], name: &str) -> String {
+    serde_json::from_slice::<Value>(bytes)
+        .ok()
+        .and_then(|v| match &v[name] {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        })
+        .unwrap_or_else(|| "-".into())
 }
 
 /// Reads a whole answer (so that the connection goes back to the pool) and gives its
