@@ -191,22 +191,13 @@ impl Cache {
         next_min: Money,
         ends_at_ms: i64,
     ) {
-        let Some(inner) = self.usable() else { return };
-        let key = inner.key(auction_id);
-        let high = sortable::to_key(amount);
-        let next = sortable::to_key(next_min);
-        let _ = inner
-            .run(|mut c| async move {
-                scripts::raise()
-                    .key(key)
-                    .arg(high)
-                    .arg(next)
-                    .arg(ends_at_ms)
-                    .arg(ENTRY_TTL_SECS)
-                    .invoke_async::<i64>(&mut c)
-                    .await
-            })
-            .await;
+        self.record_highest_many(&[HighestRaise {
+            auction_id,
+            amount,
+            next_min,
+            ends_at_ms,
+        }])
+        .await;
     }
 
     /// Records several committed english bids in one round trip (see [`Cache::record_highest`]).

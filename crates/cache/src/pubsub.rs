@@ -6,21 +6,6 @@ use std::time::Duration;
 use crate::Cache;
 
 impl Cache {
-    /// Publishes an event to every instance (best effort: Redis down means local only).
-    pub async fn publish(&self, payload: String) {
-        let Some(inner) = self.usable() else { return };
-        let channel = inner.events_channel();
-        let _ = inner
-            .run(|mut c| async move {
-                redis::cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(payload)
-                    .query_async::<i64>(&mut c)
-                    .await
-            })
-            .await;
-    }
-
     /// Publishes several events in one round trip, in order.
     pub async fn publish_many(&self, payloads: &[String]) {
         let Some(inner) = self.usable() else { return };

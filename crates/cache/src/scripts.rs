@@ -31,9 +31,3 @@ pub fn check() -> &'static Script {
     static S: OnceLock<Script> = OnceLock::new();
     S.get_or_init(|| Script::new(CHECK))
 }
-
-/// Raises the entry to a committed highest amount.
-pub fn raise() -> &'static Script {
-    static S: OnceLock<Script> = OnceLock::new();
-    S.get_or_init(|| Script::new(RAISE))
-}
