@@ -83,6 +83,7 @@ pub async fn serve(
                 .serve_connection(TokioIo::new(stream), service)
                 .into_owned();
             if let Err(e) = watcher.watch(conn).await {
+                count_refused_head(e.as_ref());
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             drop(permit);
@@ -90,4 +91,31 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Counts a request hyper answered itself (`400`, `414`, `431`: a head it could not parse),
+/// which never reaches the router and its metrics.
+fn count_refused_head(e: &(dyn std::error::Error + 'static)) {
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            if h.is_parse() {
+                let status = if h.to_string().contains("URI too long") {
+                    "414"
+                } else if h.is_parse_too_large() {
+                    "431"
+                } else {
+                    "400"
+                };
+                let labels = [
+                    ("method", "other"),
+                    ("route", "unmatched"),
+                    ("status", status),
+                ];
+                metrics::counter!("gavel_http_requests_total", &labels).increment(1);
+            }
+            return;
+        }
+        source = err.source();
+    }
 }

@@ -111,3 +111,47 @@ async fn slow_and_idle_clients_do_not_hold_up_shutdown(pool: PgPool) {
         started.elapsed()
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn heads_hyper_refuses_are_counted(pool: PgPool) {
+    let app = spawn_app_with(pool, Options::default()).await;
+    let many_headers: String = (0..150).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let long_uri = format!("/{}", "a".repeat(70_000));
+    for (raw, want) in [
+        ("GARBAGE\r\n\r\n".to_string(), "400"),
+        (
+            format!("GET /health HTTP/1.1\r\nHost: x\r\n{many_headers}\r\n"),
+            "431",
+        ),
+        (format!("GET {long_uri} HTTP/1.1\r\nHost: x\r\n\r\n"), "414"),
+    ] {
+        let mut c = connect(&app).await;
+        c.write_all(raw.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut answer)).await;
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            text.starts_with(&format!("HTTP/1.1 {want}")),
+            "{want}: {text}"
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = app.get("/metrics", None).await.text().await.unwrap();
+        let counted = |status: &str| {
+            text.lines().any(|l| {
+                l.starts_with("gavel_http_requests_total")
+                    && l.contains(r#"route="unmatched""#)
+                    && l.contains(&format!(r#"status="{status}""#))
+            })
+        };
+        if ["400", "414", "431"].iter().all(|s| counted(s)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "refused heads not counted: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
