@@ -19,6 +19,26 @@ fi
 
 export SQLX_OFFLINE=true
 
+# schemathesis (the HTTP fuzzer the suite runs against the served OpenAPI document), from
+# PyPI into a private virtualenv under target/ (rebuilt when missing).
+SCHEMATHESIS_VERSION=4.32.5
+venv=target/tools/schemathesis-$SCHEMATHESIS_VERSION
+if [[ ! -x "$venv/bin/schemathesis" ]]; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION into $venv"
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+        # Debian splits venv out of python3.
+        command -v apt-get >/dev/null 2>&1 ||
+            { log "error: python3 cannot make a virtualenv"; exit 1; }
+        DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv >&2
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        "schemathesis==$SCHEMATHESIS_VERSION" >&2
+fi
+GAVEL_SCHEMATHESIS="$(pwd)/$venv/bin/schemathesis"
+export GAVEL_SCHEMATHESIS
+
 log "cargo fmt --all -- --check"
 cargo fmt --all -- --check
 

@@ -9,6 +9,7 @@ mod bidders;
 mod bids;
 mod errors;
 mod freshness;
+mod fuzz;
 mod health;
 mod hostile;
 mod layers;
