@@ -129,6 +129,27 @@ async fn a_full_queue_is_busy_at_once(pool: PgPool) {
     assert!(second.await.unwrap().unwrap().is_ok());
 }
 
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_bid_whose_sender_stopped_waiting_is_not_stored(pool: PgPool) {
+    let s = storage(pool.clone(), BatchSettings::default()).await;
+    let b1 = bidder(&s, 1).await;
+    let a = auction(&s, AuctionKind::English).await;
+    let held = hold_row_lock(&pool, a).await;
+    // The request gives up (as an HTTP timeout does) while its batch waits for the lock.
+    let waited = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        s.place_bid(&bid(a, b1, "5")),
+    )
+    .await;
+    assert!(waited.is_err());
+    held.rollback().await.unwrap();
+    // The next bid goes through the same worker, after the abandoned one.
+    assert!(s.place_bid(&bid(a, b1, "6")).await.unwrap().is_ok());
+    let now = s.get_auction(a).await.unwrap();
+    assert_eq!(now.bid_count, 1, "the abandoned bid was stored");
+    assert_eq!(now.highest.unwrap().amount, m("6"));
+}
+
 /// Sends every request while the only worker is busy elsewhere, so they queue up and
 /// form one batch; returns the decisions in request order.
 async fn futures_join(

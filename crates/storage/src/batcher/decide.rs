@@ -32,9 +32,14 @@ struct Pending {
 }
 
 /// Decides `reqs` in one transaction; the decisions come back in the same order.
+///
+/// `gone(i)` tells whether bid `i`'s sender has stopped waiting (its request timed out or
+/// its client left); such a bid is not decided once the locks are held, so a client that
+/// was answered `503` finds nothing stored (short of the last round trips' window).
 pub(super) async fn decide_batch(
     pool: &PgPool,
     reqs: &[BidRequest],
+    gone: impl Fn(usize) -> bool,
 ) -> Result<Vec<Decision>, StorageError> {
     let mut tx = pool.begin().await?;
     let mut ids: Vec<i64> = reqs.iter().map(|r| r.auction_id.get()).collect();
@@ -66,6 +71,11 @@ pub(super) async fn decide_batch(
     let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(reqs.len());
     let mut pending = Vec::new();
     for (index, req) in reqs.iter().enumerate() {
+        if gone(index) {
+            // Nobody will read it: any refusal will do.
+            decisions.push(Some(Err(BidRejection::UnknownAuction)));
+            continue;
+        }
         let Some(w) = auctions.get_mut(&req.auction_id) else {
             decisions.push(Some(Err(BidRejection::UnknownAuction)));
             continue;

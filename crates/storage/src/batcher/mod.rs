@@ -101,7 +101,8 @@ async fn work(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, max: usize) {
 async fn decide_jobs(pool: &PgPool, jobs: Vec<Job>) {
     metrics::histogram!("gavel_bid_batch_size").record(jobs.len() as f64);
     let reqs: Vec<BidRequest> = jobs.iter().map(|j| j.req).collect();
-    match decide::decide_batch(pool, &reqs).await {
+    let gone = |i: usize| jobs[i].reply.is_closed();
+    match decide::decide_batch(pool, &reqs, gone).await {
         Ok(decisions) => {
             for (job, decision) in jobs.into_iter().zip(decisions) {
                 let _ = job.reply.send(Ok(decision));
@@ -119,7 +120,7 @@ async fn decide_jobs(pool: &PgPool, jobs: Vec<Job>) {
         }
         Err(e) => {
             tracing::warn!(error = %e, bids = jobs.len(), "bid batch failed; deciding each alone");
-            for job in jobs {
+            for job in jobs.into_iter().filter(|j| !j.reply.is_closed()) {
                 let _ = job.reply.send(decide_alone(pool, &job.req).await);
             }
         }
