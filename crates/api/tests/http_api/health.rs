@@ -38,7 +38,9 @@ async fn ready_reports_redis_disabled_and_degraded(pool: PgPool) {
         },
     )
     .await;
-    // The probe runs at start; give it a moment.
+    // Reported as checked, from the very first request: never `ok` for a dead Redis.
+    let (_, first) = status_json(dead.get("/ready", None).await).await;
+    assert_eq!(first["dependencies"]["redis"], "degraded", "{first}");
     let mut seen = Value::Null;
     for _ in 0..30 {
         let (s, v) = status_json(dead.get("/ready", None).await).await;

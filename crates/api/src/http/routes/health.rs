@@ -17,13 +17,16 @@ pub async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /ready`: 200 when PostgreSQL answers, with each dependency's state.
+/// `GET /ready`: 200 when PostgreSQL answers, with each dependency's state as checked by
+/// this request (both checks are bounded: 2 s for PostgreSQL, the Redis call timeout).
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let pg_ok = matches!(
-        tokio::time::timeout(READY_DB_TIMEOUT, state.services.storage.ping()).await,
-        Ok(Ok(()))
+    // What was checked now, not a remembered state: Redis is `ok` only once it answered.
+    let (pg, redis) = tokio::join!(
+        tokio::time::timeout(READY_DB_TIMEOUT, state.services.storage.ping()),
+        state.services.cache.probe()
     );
-    let redis = state.services.cache.health().as_str();
+    let pg_ok = matches!(pg, Ok(Ok(())));
+    let redis = redis.as_str();
     let (code, status) = if pg_ok {
         (StatusCode::OK, "ready")
     } else {
