@@ -25,6 +25,9 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Exit 0 when the local server (PORT, GAVEL_BIND) answers `/health` within 2 s
+    /// (for container health checks).
+    Healthcheck,
     /// Manage bidders.
     Bidder {
         /// What to do with bidders.

@@ -1,6 +1,9 @@
 //! The one-shot commands (`migrate`, `bidder create`) and `serve`, as `main` runs them.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use gavel_cache::Cache;
 use gavel_domain::NewBidderInput;
@@ -17,6 +20,7 @@ use crate::http::views::CreatedBidderView;
 pub async fn run(cli: Cli) -> Result<(), ConfigError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.options).await,
+        Command::Healthcheck => healthcheck(&cli.options).await,
         Command::Migrate => {
             let storage = connect(&cli.options).await?;
             storage
@@ -95,4 +99,34 @@ async fn connect(options: &Options) -> Result<Storage, ConfigError> {
         .await
         .map_err(|_| ConfigError("cannot connect to the database at DATABASE_URL".into()))?;
     Ok(storage)
+}
+
+/// Longest `gavel healthcheck` waits for an answer.
+const HEALTHCHECK_WITHIN: Duration = Duration::from_secs(2);
+
+/// Asks the local server for `/health`: a plain HTTP/1.1 request on a fresh connection to
+/// PORT on GAVEL_BIND (the loopback address when it binds every address).
+async fn healthcheck(options: &Options) -> Result<(), ConfigError> {
+    let ip = match options.bind {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        other => other,
+    };
+    let addr = SocketAddr::new(ip, options.port);
+    let ask = async {
+        let mut conn = tokio::net::TcpStream::connect(addr).await?;
+        conn.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 12];
+        conn.read_exact(&mut head).await?;
+        Ok::<_, std::io::Error>(head)
+    };
+    match tokio::time::timeout(HEALTHCHECK_WITHIN, ask).await {
+        Ok(Ok(head)) if head.starts_with(b"HTTP/1.1 200") => Ok(()),
+        Ok(Ok(_)) => Err(ConfigError(format!(
+            "{addr} answered /health with an error"
+        ))),
+        Ok(Err(e)) => Err(ConfigError(format!("cannot reach {addr}: {e}"))),
+        Err(_) => Err(ConfigError(format!("no answer from {addr} within 2 s"))),
+    }
 }

@@ -1,4 +1,5 @@
-//! Start-up settings refused with one line, and the `migrate` / `bidder create` sub-commands.
+//! Start-up settings refused with one line, and the `migrate`, `bidder create` and
+//! `healthcheck` sub-commands.
 
 use serde_json::Value;
 use sqlx::PgPool;
@@ -95,4 +96,35 @@ async fn migrate_and_bidder_create_commands(pool: PgPool) {
         .output()
         .unwrap();
     assert!(one_line_error(&out).contains("--name"));
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn healthcheck_says_whether_the_local_server_answers(pool: PgPool) {
+    let app = crate::common::spawn_app(pool).await;
+    let check = |port: u16| {
+        let started = std::time::Instant::now();
+        let out = gavel()
+            .arg("healthcheck")
+            .env("PORT", port.to_string())
+            .env("GAVEL_BIND", "127.0.0.1")
+            .output()
+            .unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+        out
+    };
+    let port = app.addr.port();
+    let up = tokio::task::spawn_blocking(move || check(port))
+        .await
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let nobody = crate::common::free_port();
+    let down = tokio::task::spawn_blocking(move || check(nobody))
+        .await
+        .unwrap();
+    assert!(!down.status.success());
+    assert!(String::from_utf8_lossy(&down.stderr).starts_with("gavel: "));
 }
