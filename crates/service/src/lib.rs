@@ -72,15 +72,25 @@ impl Services {
 
     /// Sets how many event streams may be open.
     pub fn with_stream_limits(mut self, settings: streams::StreamSettings) -> Self {
-        self.streams = streams::StreamLimits::new(settings);
+        self.set_stream_limits(settings);
         self
+    }
+
+    /// Sets how many event streams may be open, in place.
+    pub fn set_stream_limits(&mut self, settings: streams::StreamSettings) {
+        self.streams = streams::StreamLimits::new(settings);
     }
 
     /// Sets how win notices are delivered.
     pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
+        self.set_webhooks(settings);
+        self
+    }
+
+    /// Sets how win notices are delivered, in place (the client follows the targets).
+    pub fn set_webhooks(&mut self, settings: WebhookSettings) {
         self.http_client = notices::notice_client(settings.targets);
         self.webhooks = settings;
-        self
     }
 
     /// Takes an event from another instance (through Redis): its streams here get it, and

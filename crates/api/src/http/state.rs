@@ -36,8 +36,7 @@ impl AppState {
     /// Sets how win notices are delivered (before the state is shared).
     pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
         if let Some(s) = Arc::get_mut(&mut self.services) {
-            s.http_client = gavel_service::notices::notice_client(settings.targets);
-            s.webhooks = settings;
+            s.set_webhooks(settings);
         }
         self
     }
@@ -45,7 +44,7 @@ impl AppState {
     /// Sets how many event streams may be open (before the state is shared).
     pub fn with_stream_limits(mut self, settings: StreamSettings) -> Self {
         if let Some(s) = Arc::get_mut(&mut self.services) {
-            s.streams = gavel_service::streams::StreamLimits::new(settings);
+            s.set_stream_limits(settings);
         }
         self
     }
