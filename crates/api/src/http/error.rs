@@ -8,9 +8,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gavel_domain::money::format_amount;
-use gavel_domain::{AuctionStatus, BidRejection, FieldError};
+use gavel_domain::bid::offerable_min;
+use gavel_domain::{AuctionStatus, BidRejection, FieldError, Money};
 use gavel_service::ServiceError;
-use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
 /// Every error a request can end in.
@@ -47,10 +47,10 @@ pub enum ApiError {
     #[error("the auction is {}", .0.as_str())]
     AuctionNotOpen(AuctionStatus),
     /// Below the least acceptable amount.
-    #[error("bid is below the least acceptable amount {}", format_amount(*.min_amount))]
+    #[error("{}", too_low_detail(.min_amount))]
     BidTooLow {
-        /// Least amount that would be accepted.
-        min_amount: Decimal,
+        /// Least amount that would be accepted; `None` when no amount the API takes can win.
+        min_amount: Option<Money>,
     },
     /// The auction's status forbids the operation.
     #[error("the auction is {}", .0.as_str())]
@@ -157,7 +157,8 @@ impl ApiError {
                 body.insert("auction_status".into(), json!(s.as_str()));
             }
             ApiError::BidTooLow { min_amount } => {
-                body.insert("min_amount".into(), json!(format_amount(*min_amount)));
+                let min = min_amount.map(|m| format_amount(m.as_decimal()));
+                body.insert("min_amount".into(), json!(min));
             }
             _ => {}
         }
@@ -223,6 +224,17 @@ fn cause_chain(e: &(dyn StdError + 'static)) -> String {
     text
 }
 
+/// The detail of a `bid_too_low`.
+fn too_low_detail(min_amount: &Option<Money>) -> String {
+    match min_amount {
+        Some(m) => format!(
+            "bid is below the least acceptable amount {}",
+            format_amount(m.as_decimal())
+        ),
+        None => "the highest bid is within one increment of the largest amount; no amount can beat it".into(),
+    }
+}
+
 /// Logs every internal error once, with its cause chain, inside the request's span.
 pub async fn log_failures(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
@@ -237,7 +249,9 @@ impl From<BidRejection> for ApiError {
         match r {
             BidRejection::UnknownAuction => ApiError::AuctionNotFound,
             BidRejection::NotOpen(s) => ApiError::AuctionNotOpen(s),
-            BidRejection::TooLow { min_amount } => ApiError::BidTooLow { min_amount },
+            BidRejection::TooLow { min_amount } => ApiError::BidTooLow {
+                min_amount: offerable_min(min_amount),
+            },
             BidRejection::AlreadyBid => ApiError::AlreadyBid,
         }
     }

@@ -147,3 +147,27 @@ async fn bid_amounts_are_validated_exactly(pool: PgPool) {
     let (s, v) = status_json(app.bid(&key, id, json!("99999999999999.9999")).await).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn no_minimum_is_offered_once_nothing_can_win(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let (_, k1) = app.create_bidder("one").await;
+    let (_, k2) = app.create_bidder("two").await;
+    let a = app.create_auction(json!({"min_increment": "0.01"})).await;
+    let id = a["id"].as_i64().unwrap();
+    let top = "99999999999999.9999";
+    let (s, v) = status_json(app.bid(&k1, id, json!(top)).await).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // Both the in-memory fast path and PostgreSQL answer this one.
+    for _ in 0..2 {
+        let (s, v) = status_json(app.bid(&k2, id, json!(top)).await).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::CONFLICT, Some("bid_too_low"))
+        );
+        // Never an amount the API itself refuses (100000000000000.00).
+        assert!(v["min_amount"].is_null(), "{v}");
+        assert!(v["detail"].as_str().unwrap().contains("no amount"), "{v}");
+    }
+}

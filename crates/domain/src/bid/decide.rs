@@ -59,6 +59,13 @@ pub fn min_acceptable(auction: &AuctionState) -> Decimal {
     }
 }
 
+/// The least amount to offer a refused bidder: `None` when the true one is past what money
+/// holds (the highest english bid is within one increment of the largest amount), so no
+/// amount the API accepts can win and none is offered.
+pub fn offerable_min(min_amount: Decimal) -> Option<Money> {
+    Money::from_decimal(min_amount).ok()
+}
+
 /// Decides a bid of `amount`.
 pub fn decide_bid(ctx: &BidContext<'_>, amount: BidAmount) -> Result<AcceptedBid, BidRejection> {
     let amount = amount.money();
@@ -137,6 +144,25 @@ mod tests {
             },
             BidAmount::new(m(amount)).unwrap(),
         )
+    }
+
+    #[test]
+    fn no_minimum_is_offered_past_the_largest_amount() {
+        let mut a = english();
+        a.highest = Some(m("99999999999999.9999"));
+        let Err(BidRejection::TooLow { min_amount }) =
+            decide(&a, "2026-11-22T10:01:00Z", "99999999999999.9999")
+        else {
+            panic!("a bid equal to the highest must be too low");
+        };
+        assert_eq!(offerable_min(min_amount), None);
+        a.highest = Some(m("99999999999999.9000"));
+        let Err(BidRejection::TooLow { min_amount }) =
+            decide(&a, "2026-11-22T10:01:00Z", "99999999999999.9000")
+        else {
+            panic!("a bid equal to the highest must be too low");
+        };
+        assert_eq!(offerable_min(min_amount), Some(m("99999999999999.95")));
     }
 
     #[test]

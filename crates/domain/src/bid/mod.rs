@@ -11,7 +11,9 @@ use crate::auction::AuctionKind;
 use crate::ids::{AuctionId, BidId, BidderId};
 use crate::money::Money;
 
-pub use decide::{decide_bid, min_acceptable, AcceptedBid, BidContext, BidRejection};
+pub use decide::{
+    decide_bid, min_acceptable, offerable_min, AcceptedBid, BidContext, BidRejection,
+};
 
 /// An amount a bid may offer: money above zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
