@@ -1,8 +1,9 @@
 //! Auction events: an in-process hub per instance, fanned out to every instance
 //! through Redis pub/sub. With Redis down, each instance still streams its own events.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use gavel_domain::{AuctionEvent, AuctionId};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,12 @@ use tokio::sync::{broadcast, mpsc, watch};
 const BUFFER: usize = 256;
 /// Events waiting to be published to Redis before new ones are dropped (remote only).
 const OUTBOX: usize = 16_384;
+/// Recent events kept per auction for streams that reconnect (`Last-Event-ID`).
+pub const REPLAY_EVENTS: usize = 256;
+/// How long an auction's recent events are kept after its last one.
+pub const REPLAY_TTL: Duration = Duration::from_secs(300);
+/// Most auctions whose recent events are kept; past it the longest-quiet ones go first.
+const REPLAY_AUCTIONS: usize = 10_000;
 
 /// The wire form on Redis: the event and the instance that made it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -20,10 +27,71 @@ struct Envelope {
     event: AuctionEvent,
 }
 
+/// An auction's latest events, in sequence order, for streams that reconnect.
+struct Recent {
+    events: VecDeque<AuctionEvent>,
+    touched: Instant,
+}
+
+/// What the hub guards with one lock, so a subscriber's replay and its live events
+/// neither overlap nor leave a gap.
+#[derive(Default)]
+struct HubState {
+    /// One broadcast channel per auction with open streams.
+    channels: HashMap<AuctionId, broadcast::Sender<AuctionEvent>>,
+    /// Recent events of every auction this instance heard of (its own and, through
+    /// Redis, the other instances'), whether or not a stream watches it now.
+    recent: HashMap<AuctionId, Recent>,
+    /// When `recent` was last swept of quiet auctions.
+    swept: Option<Instant>,
+}
+
+impl HubState {
+    /// Keeps `event` among its auction's recent ones, in sequence order.
+    fn remember(&mut self, event: &AuctionEvent) {
+        let now = Instant::now();
+        if self.swept.is_none_or(|t| now.duration_since(t) > REPLAY_TTL / 10) {
+            self.swept = Some(now);
+            self.recent
+                .retain(|_, r| now.duration_since(r.touched) < REPLAY_TTL);
+        }
+        let id = event.auction_id();
+        if !self.recent.contains_key(&id) && self.recent.len() >= REPLAY_AUCTIONS {
+            if let Some(quietest) = self
+                .recent
+                .iter()
+                .min_by_key(|(_, r)| r.touched)
+                .map(|(id, _)| *id)
+            {
+                self.recent.remove(&quietest);
+            }
+        }
+        let recent = self.recent.entry(id).or_insert_with(|| Recent {
+            events: VecDeque::new(),
+            touched: now,
+        });
+        recent.touched = now;
+        let seq = event.sequence();
+        // Events from other instances may arrive a little out of order.
+        let at = recent
+            .events
+            .iter()
+            .rposition(|e| e.sequence() <= seq)
+            .map_or(0, |i| i + 1);
+        if at > 0 && recent.events[at - 1].sequence() == seq {
+            return;
+        }
+        recent.events.insert(at, event.clone());
+        if recent.events.len() > REPLAY_EVENTS {
+            recent.events.pop_front();
+        }
+    }
+}
+
 /// Per-instance fan-out of auction events to open streams.
 pub struct EventHub {
-    /// One broadcast channel per auction with open streams.
-    channels: Mutex<HashMap<AuctionId, broadcast::Sender<AuctionEvent>>>,
+    /// Channels and recent events.
+    state: Mutex<HubState>,
     /// This instance, so it ignores its own events coming back from Redis.
     instance: u64,
     /// Flips once on shutdown, ending every stream.
@@ -39,7 +107,7 @@ impl Default for EventHub {
     fn default() -> Self {
         let (outbox, rx) = mpsc::channel(OUTBOX);
         Self {
-            channels: Mutex::default(),
+            state: Mutex::default(),
             instance: rand::random(),
             closed: watch::channel(false).0,
             outbox,
@@ -52,6 +120,8 @@ impl Default for EventHub {
 /// the auction's channel goes too, so memory follows the streams open, not the auctions
 /// ever watched.
 pub struct Subscription {
+    /// Events held from before subscribing that the stream asked for, in sequence order.
+    pub replay: Vec<AuctionEvent>,
     /// The events, from the moment of subscribing.
     pub events: broadcast::Receiver<AuctionEvent>,
     hub: Arc<EventHub>,
@@ -60,26 +130,44 @@ pub struct Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        let mut map = self.hub.channels.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.hub.lock();
         // `events` is still alive here: it is the last receiver when the count is 1.
-        if map
+        if state
+            .channels
             .get(&self.auction_id)
             .is_some_and(|tx| tx.receiver_count() <= 1)
         {
-            map.remove(&self.auction_id);
+            state.channels.remove(&self.auction_id);
         }
     }
 }
 
 impl EventHub {
-    /// `auction_id`'s events from now on.
-    pub fn subscribe(self: &Arc<Self>, auction_id: AuctionId) -> Subscription {
-        let mut map = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        let events = map
+    fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `auction_id`'s events after sequence `after`: those still held, then live ones.
+    pub fn subscribe(self: &Arc<Self>, auction_id: AuctionId, after: u64) -> Subscription {
+        let mut state = self.lock();
+        let replay = state
+            .recent
+            .get(&auction_id)
+            .map(|r| {
+                r.events
+                    .iter()
+                    .filter(|e| e.sequence() > after)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let events = state
+            .channels
             .entry(auction_id)
             .or_insert_with(|| broadcast::channel(BUFFER).0)
             .subscribe();
         Subscription {
+            replay,
             events,
             hub: self.clone(),
             auction_id,
@@ -88,10 +176,12 @@ impl EventHub {
 
     /// Auctions with a channel (streams open on them), for tests and metrics.
     pub fn watched(&self) -> usize {
-        self.channels
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
+        self.lock().channels.len()
+    }
+
+    /// Auctions whose recent events are held for reconnecting streams.
+    pub fn remembered(&self) -> usize {
+        self.lock().recent.len()
     }
 
     /// Resolves when the hub is closed (shutdown).
@@ -104,14 +194,16 @@ impl EventHub {
         let _ = self.closed.send(true);
     }
 
-    /// Hands an event to this instance's streams of its auction.
+    /// Keeps an event for reconnecting streams and hands it to this instance's streams of
+    /// its auction.
     fn deliver_local(&self, event: AuctionEvent) {
-        let mut map = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.lock();
+        state.remember(&event);
         let auction_id = event.auction_id();
-        if let Some(tx) = map.get(&auction_id) {
+        if let Some(tx) = state.channels.get(&auction_id) {
             if tx.send(event).is_err() {
                 // Nobody listens any more.
-                map.remove(&auction_id);
+                state.channels.remove(&auction_id);
             }
         }
     }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use gavel_domain::{Auction, AuctionId};
+use gavel_domain::{Auction, AuctionEvent, AuctionId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::Caller;
@@ -94,6 +94,8 @@ impl Drop for StreamPermit {
 pub struct EventStream {
     /// The auction when the stream opened.
     pub auction: Auction,
+    /// The sequence the stream starts after: live events up to it are not news.
+    pub after: u64,
     /// Its events.
     pub subscription: Subscription,
     /// The stream's place within the limits.
@@ -102,17 +104,28 @@ pub struct EventStream {
 
 impl Services {
     /// Opens a stream of `auction_id`'s events for `caller`: the auction must exist, and
-    /// the caller and the instance must be within their stream limits.
+    /// the caller and the instance must be within their stream limits. The stream starts
+    /// after sequence `last_event_id` (a reconnecting client's) or else after what the
+    /// auction as read already shows; events since then that are still held come first.
+    /// An auction already over gets its ending event, unless the client had it.
     pub async fn open_stream(
         &self,
         caller: Caller,
         auction_id: AuctionId,
+        last_event_id: Option<u64>,
     ) -> Result<EventStream, ServiceError> {
         let auction = self.auction(auction_id).await?;
         let permit = self.streams.take(caller)?;
-        let subscription = self.events.subscribe(auction_id);
+        let after = last_event_id.unwrap_or_else(|| AuctionEvent::seen_sequence(&auction));
+        let mut subscription = self.events.subscribe(auction_id, after);
+        if let Some(end) = AuctionEvent::ending(&auction) {
+            if end.sequence() > after && !subscription.replay.iter().any(AuctionEvent::is_last) {
+                subscription.replay.push(end);
+            }
+        }
         Ok(EventStream {
             auction,
+            after,
             subscription,
             permit,
         })

@@ -39,6 +39,33 @@ where
     }
 }
 
+/// The `Last-Event-ID` a reconnecting event stream sends: the sequence of the last event
+/// it had (absent: none). Anything but a sequence this server gave out is `422`.
+#[derive(Debug, Clone, Copy)]
+pub struct LastEventId(pub Option<u64>);
+
+/// The header, spelled as browsers send it.
+pub const LAST_EVENT_ID: header::HeaderName = header::HeaderName::from_static("last-event-id");
+
+impl<S: Send + Sync> FromRequestParts<S> for LastEventId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(LAST_EVENT_ID) else {
+            return Ok(LastEventId(None));
+        };
+        value
+            .to_str()
+            .ok()
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|v| v.parse().ok())
+            .map(|n| LastEventId(Some(n)))
+            .ok_or_else(|| {
+                ApiError::field("Last-Event-ID", "must be the id of an event of this stream")
+            })
+    }
+}
+
 /// Parses a JSON object with the exact path of any field that does not fit; a body that
 /// is JSON but not an object (an array, a number…) is `422`, as the contract says.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -6,6 +6,7 @@ mod common;
 
 mod fanout;
 mod limits;
+mod resume;
 
 use std::time::{Duration, Instant};
 
@@ -17,18 +18,28 @@ use serde_json::Value;
 pub struct SseReader {
     resp: reqwest::Response,
     buf: String,
+    /// The `id:` of the last event read.
+    pub last_id: Option<String>,
+    /// The last `retry:` hint read.
+    pub retry: Option<String>,
 }
 
 impl SseReader {
     pub async fn open(app: &TestApp, id: i64, key: &str) -> Self {
-        let resp = app
+        Self::resume(app, id, key, None).await
+    }
+
+    /// Opens a stream as a client reconnecting after event `last_event_id` would.
+    pub async fn resume(app: &TestApp, id: i64, key: &str, last_event_id: Option<&str>) -> Self {
+        let mut req = app
             .client
             .get(format!("{}/api/auctions/{id}/events", app.url))
             .bearer_auth(key)
-            .timeout(Duration::from_secs(60))
-            .send()
-            .await
-            .unwrap();
+            .timeout(Duration::from_secs(60));
+        if let Some(last) = last_event_id {
+            req = req.header("Last-Event-ID", last);
+        }
+        let resp = req.send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         assert!(resp.headers()["content-type"]
             .to_str()
@@ -37,6 +48,8 @@ impl SseReader {
         SseReader {
             resp,
             buf: String::new(),
+            last_id: None,
+            retry: None,
         }
     }
 
@@ -53,6 +66,10 @@ impl SseReader {
                         name = Some(n.trim().to_string());
                     } else if let Some(d) = line.strip_prefix("data:") {
                         data.push_str(d.trim_start());
+                    } else if let Some(i) = line.strip_prefix("id:") {
+                        self.last_id = Some(i.trim().to_string());
+                    } else if let Some(r) = line.strip_prefix("retry:") {
+                        self.retry = Some(r.trim().to_string());
                     }
                 }
                 if let Some(name) = name {

@@ -1,5 +1,6 @@
 //! `GET /api/auctions/{id}/events`: Server-Sent Events of one auction.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -7,59 +8,95 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use gavel_domain::visibility::is_winning_when_placed;
-use gavel_domain::{AuctionEvent, AuctionId, AuctionKind, AuctionStatus, Viewer};
+use gavel_domain::{AuctionEvent, AuctionId, AuctionKind, Viewer};
+use gavel_service::streams::EventStream;
 use gavel_service::Caller;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 
 use crate::http::error::ApiError;
-use crate::http::extract::PathId;
+use crate::http::extract::{LastEventId, PathId};
 use crate::http::state::AppState;
 use crate::http::views::{AuctionView, BidView};
 
 /// Longest silence before a comment line keeps proxies from closing the stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How long a client should wait before reconnecting a dropped stream (`retry:`).
+const RETRY: Duration = Duration::from_secs(2);
 
 /// `GET /api/auctions/{id}/events` (any key): the auction and the stream limits are
-/// checked before anything is subscribed; the stream ends after `closed` or `cancelled`.
+/// checked before anything is subscribed. Every event carries its sequence as `id`; a
+/// client reconnecting with `Last-Event-ID` first gets the events it missed that are still
+/// held, then live ones. The stream ends after `closed` or `cancelled`.
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,
     PathId(id): PathId<AuctionId>,
+    LastEventId(last): LastEventId,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let opened = state.services.open_stream(caller, id).await?;
-    let closed = state.services.events.closed();
-    let already_over = matches!(
-        opened.auction.status(),
-        AuctionStatus::Closed | AuctionStatus::Cancelled
-    );
-    let events = futures::stream::unfold(
-        (opened, closed, already_over),
-        |(mut opened, mut closed, over)| async move {
-            if over || *closed.borrow() {
-                return None;
-            }
-            loop {
-                tokio::select! {
-                    got = opened.subscription.events.recv() => match got {
-                        Ok(ev) => {
-                            let last = matches!(
-                                ev,
-                                AuctionEvent::Closed { .. } | AuctionEvent::Cancelled { .. }
-                            );
-                            let event = Event::default().event(ev.name()).data(render(ev).to_string());
-                            return Some((Ok(event), (opened, closed, last)));
-                        }
-                        // A slow reader skips what it missed rather than holding others back.
-                        Err(RecvError::Lagged(_)) => continue,
-                        Err(RecvError::Closed) => return None,
-                    },
-                    _ = closed.changed() => return None,
-                }
-            }
-        },
-    );
+    let mut opened = state.services.open_stream(caller, id, last).await?;
+    let feed = Feed {
+        replay: std::mem::take(&mut opened.subscription.replay).into(),
+        shutdown: state.services.events.closed(),
+        hinted: false,
+        ended: false,
+        opened,
+    };
+    let events = futures::stream::unfold(feed, |mut feed| async move {
+        let event = feed.next().await?;
+        Some((Ok(event), feed))
+    });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+/// One stream's progress: the retry hint, then held events, then live ones.
+struct Feed {
+    opened: EventStream,
+    replay: VecDeque<AuctionEvent>,
+    shutdown: watch::Receiver<bool>,
+    hinted: bool,
+    ended: bool,
+}
+
+impl Feed {
+    /// The next SSE event, or `None` once the auction is over or the server stops.
+    async fn next(&mut self) -> Option<Event> {
+        if self.ended || *self.shutdown.borrow() {
+            return None;
+        }
+        if !self.hinted {
+            self.hinted = true;
+            return Some(Event::default().retry(RETRY));
+        }
+        if let Some(ev) = self.replay.pop_front() {
+            return Some(self.send(ev));
+        }
+        if AuctionEvent::ending(&self.opened.auction).is_some() {
+            return None;
+        }
+        loop {
+            tokio::select! {
+                got = self.opened.subscription.events.recv() => match got {
+                    // Held back by another instance's delay: the client has it already.
+                    Ok(ev) if ev.sequence() <= self.opened.after => continue,
+                    Ok(ev) => return Some(self.send(ev)),
+                    // A slow reader skips what it missed rather than holding others back.
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.shutdown.changed() => return None,
+            }
+        }
+    }
+
+    fn send(&mut self, ev: AuctionEvent) -> Event {
+        self.ended = ev.is_last();
+        Event::default()
+            .id(ev.sequence().to_string())
+            .event(ev.name())
+            .data(render(ev).to_string())
+    }
 }
 
 /// An event's data as the contract spells it; streams see what any bidder may.
@@ -77,6 +114,7 @@ fn render(event: AuctionEvent) -> Value {
         AuctionEvent::Extended {
             auction_id,
             ends_at,
+            ..
         } => json!({
             "auction_id": auction_id,
             "ends_at": ends_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
