@@ -39,12 +39,28 @@ fi
 GAVEL_SCHEMATHESIS="$(pwd)/$venv/bin/schemathesis"
 export GAVEL_SCHEMATHESIS
 
+# Debian packages of tools the tests run: promtool (in `prometheus`) checks /metrics.
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 || { log "error: $* missing and no apt-get"; exit 1; }
+    log "installing $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2 || {
+        apt-get update >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2
+    }
+}
+command -v promtool >/dev/null 2>&1 || apt_install prometheus
+GAVEL_PROMTOOL=$(command -v promtool)
+export GAVEL_PROMTOOL
+
 log "cargo fmt --all -- --check"
 cargo fmt --all -- --check
 
 # Clippy doesn't need the services, so run it before starting them.
 log "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+
+log "scripts/check-deploy.sh"
+scripts/check-deploy.sh
 
 log "cargo test --workspace $*"
 scripts/with-services.sh cargo test --workspace "$@"

@@ -21,7 +21,8 @@
 # harness uses it too); this script picks the ports and cleans up.
 #
 # The command's exit code is propagated; whatever was started is stopped and
-# the temp dir removed on exit (also on INT/TERM/HUP).
+# the temp dir removed on exit. INT/TERM/HUP are passed on to the command, which
+# is waited for before the services stop.
 set -euo pipefail
 
 SVC_LOG_TAG=with-services # read by services.sh
@@ -248,7 +249,24 @@ if $need_redis; then start_redis; fi
 
 # --------------------------------------------------------------------- run --
 
-# Not exec'd, so the traps can clean up afterwards.
+# Not exec'd, so the traps can clean up afterwards. In the background (stdin kept), so
+# that INT/TERM/HUP sent to this script alone (by a supervisor, `timeout` or CI) reach the
+# command at once: bash runs no trap while it waits for a foreground command. The command
+# is waited for, then the services are stopped.
+child=
+forward() {
+    log "caught SIG$1, passing it on"
+    [[ -n "$child" ]] && kill -s "$1" "$child" 2>/dev/null
+}
+trap 'forward INT' INT
+trap 'forward TERM' TERM
+trap 'forward HUP' HUP
+"$@" <&0 &
+child=$!
 rc=0
-"$@" || rc=$?
+while :; do
+    wait "$child" && rc=0 || rc=$?
+    # A trapped signal interrupts `wait` (status > 128) while the command still runs.
+    kill -0 "$child" 2>/dev/null || break
+done
 exit "$rc"

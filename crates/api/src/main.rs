@@ -3,12 +3,11 @@
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
-use clap::Parser;
 use gavel_api::boot::cli::Cli;
 use gavel_api::boot::commands::run;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             if matches!(

@@ -85,6 +85,29 @@ pub struct HighestRaise {
     pub ends_at_ms: i64,
 }
 
+/// What the fast path says of a bid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FastCheck {
+    /// Below what the auction needs: refuse it.
+    Hopeless(TooLow),
+    /// No entry, the bid may win, or the auction may be over: PostgreSQL decides.
+    CannotTell,
+    /// Redis is down or did not answer in time: PostgreSQL decides.
+    Unavailable,
+    /// No Redis is configured: PostgreSQL decides.
+    Disabled,
+}
+
+impl FastCheck {
+    /// The refusal, when the bid is hopeless.
+    pub fn hopeless(self) -> Option<TooLow> {
+        match self {
+            FastCheck::Hopeless(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
 /// A hopeless bid: the cache knows the auction needs at least this much.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooLow {
@@ -157,18 +180,17 @@ impl Cache {
 
     /// Asks whether a bid of `amount` on english auction `auction_id` is hopeless.
     ///
-    /// `None` means "cannot tell" (no entry, Redis down, the auction may be over):
-    /// the bid must go to PostgreSQL.
-    pub async fn check_bid(
-        &self,
-        auction_id: AuctionId,
-        amount: Money,
-        now_ms: i64,
-    ) -> Option<TooLow> {
-        let inner = self.usable()?;
+    /// Anything but [`FastCheck::Hopeless`] means the bid must go to PostgreSQL.
+    pub async fn check_bid(&self, auction_id: AuctionId, amount: Money, now_ms: i64) -> FastCheck {
+        if self.inner.is_none() {
+            return FastCheck::Disabled;
+        }
+        let Some(inner) = self.usable() else {
+            return FastCheck::Unavailable;
+        };
         let key = inner.key(auction_id);
         let probe = sortable::to_key(amount);
-        let found: Option<String> = inner
+        let found: Result<Option<String>, _> = inner
             .run(|mut c| async move {
                 scripts::check()
                     .key(key)
@@ -177,10 +199,14 @@ impl Cache {
                     .invoke_async(&mut c)
                     .await
             })
-            .await
-            .ok()?;
-        let min_amount = sortable::from_key(&found?)?;
-        Some(TooLow { min_amount })
+            .await;
+        match found {
+            Err(_) => FastCheck::Unavailable,
+            Ok(found) => match found.as_deref().and_then(sortable::from_key) {
+                Some(min_amount) => FastCheck::Hopeless(TooLow { min_amount }),
+                None => FastCheck::CannotTell,
+            },
+        }
     }
 
     /// Records a committed english bid: raises the entry only if `amount` is above it.

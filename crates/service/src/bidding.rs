@@ -1,7 +1,7 @@
 //! Placing a bid: the fast path, the atomic decision in PostgreSQL (with or without an
 //! idempotency key), and what follows a commit (cache, metrics, event streams).
 
-use gavel_cache::HighestRaise;
+use gavel_cache::{FastCheck, HighestRaise};
 use gavel_domain::{AuctionEvent, BidOutcome, BidRejection, BidRequest, Money, PlacedBid};
 use gavel_storage::{IdempotencyKey, Keyed};
 use sha2::{Digest, Sha256};
@@ -61,12 +61,27 @@ impl Services {
         let now = chrono::Utc::now();
         if let Some(floor) = self.board.floor(req.auction_id, now) {
             // This instance's floor is as recent as Redis's for the auctions it serves.
-            return (amount < floor).then_some(floor);
+            let hopeless = amount < floor;
+            count_fast_path("memory", if hopeless { "hit" } else { "miss" });
+            return hopeless.then_some(floor);
         }
-        self.cache
+        let answer = self
+            .cache
             .check_bid(req.auction_id, amount, now.timestamp_millis())
-            .await
-            .map(|too_low| too_low.min_amount)
+            .await;
+        let result = match &answer {
+            FastCheck::Hopeless(_) => Some("hit"),
+            FastCheck::CannotTell => Some("miss"),
+            FastCheck::Unavailable => Some("error"),
+            FastCheck::Disabled => None,
+        };
+        if let Some(result) = result {
+            count_fast_path("redis", result);
+        }
+        match answer {
+            FastCheck::Hopeless(too_low) => Some(too_low.min_amount),
+            _ => None,
+        }
     }
 
     /// After a commit: update what this instance knows, queue the Redis raise, count it,
@@ -109,6 +124,13 @@ fn rejection_name(r: &BidRejection) -> &'static str {
         BidRejection::TooLow { .. } => "bid_too_low",
         BidRejection::AlreadyBid => "already_bid",
     }
+}
+
+/// Counts a fast-path check: `hit` refused a hopeless bid, `miss` let it through to
+/// PostgreSQL, `error` could not ask (Redis down or slow).
+fn count_fast_path(tier: &'static str, result: &'static str) {
+    metrics::counter!("gavel_fast_path_checks_total", "tier" => tier, "result" => result)
+        .increment(1);
 }
 
 /// Counts a bid outcome (`accepted`, a refusal's code, or `fast_rejected`).

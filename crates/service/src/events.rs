@@ -50,7 +50,10 @@ impl HubState {
     /// Keeps `event` among its auction's recent ones, in sequence order.
     fn remember(&mut self, event: &AuctionEvent) {
         let now = Instant::now();
-        if self.swept.is_none_or(|t| now.duration_since(t) > REPLAY_TTL / 10) {
+        if self
+            .swept
+            .is_none_or(|t| now.duration_since(t) > REPLAY_TTL / 10)
+        {
             self.swept = Some(now);
             self.recent
                 .retain(|_, r| now.duration_since(r.touched) < REPLAY_TTL);

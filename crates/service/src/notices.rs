@@ -138,6 +138,8 @@ impl Services {
         if let Some(problem) = url_problem(&due.url, settings.targets) {
             // The URL itself points inward (an address literal or a local name): no retry
             // can help.
+            metrics::counter!("gavel_win_notice_attempts_total", "outcome" => "failed")
+                .increment(1);
             let refused = Attempt::Failed {
                 error: format!("refused: the webhook URL {problem}"),
                 retry_at: None,
@@ -179,6 +181,14 @@ impl Services {
                 Attempt::Failed { error, retry_at }
             }
         };
+        let outcome = match &attempt {
+            Attempt::Delivered => "delivered",
+            Attempt::Failed {
+                retry_at: Some(_), ..
+            } => "retry",
+            Attempt::Failed { retry_at: None, .. } => "failed",
+        };
+        metrics::counter!("gavel_win_notice_attempts_total", "outcome" => outcome).increment(1);
         match &attempt {
             Attempt::Delivered => {
                 tracing::info!(auction_id = notice.auction_id.get(), notice_id = %notice.notice_id, "win notice delivered")

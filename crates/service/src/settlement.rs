@@ -33,6 +33,11 @@ impl Services {
             let ids: Vec<AuctionId> = settled.iter().map(|s| s.auction.id).collect();
             for s in settled {
                 let auction = s.auction;
+                if let Some(result) = &auction.result {
+                    let lag = (result.closed_at - auction.ends_at).num_microseconds();
+                    metrics::histogram!("gavel_settlement_lag_seconds")
+                        .record(lag.unwrap_or(0).max(0) as f64 / 1e6);
+                }
                 tracing::debug!(
                     auction_id = auction.id.get(),
                     winner_bidder_id = auction

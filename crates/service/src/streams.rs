@@ -46,6 +46,14 @@ impl StreamLimits {
         })
     }
 
+    /// Streams open now on this instance.
+    pub fn open(&self) -> usize {
+        self.settings
+            .per_instance
+            .max(1)
+            .saturating_sub(self.instance.available_permits())
+    }
+
     /// A place for one more stream of `caller`, or which limit it hit.
     fn take(self: &Arc<Self>, caller: Caller) -> Result<StreamPermit, ServiceError> {
         let instance = self

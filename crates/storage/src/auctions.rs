@@ -4,6 +4,7 @@
 //! lives in the migrations alone and each row becomes an [`Auction`] in one place.
 
 use gavel_domain::{Auction, AuctionId, AuctionStatus, NewAuction};
+use sqlx::Connection as _;
 
 use crate::rows::AuctionRow;
 use crate::{Storage, StorageError};
@@ -26,7 +27,7 @@ impl Storage {
             a.starts_at,
             a.ends_at,
         )
-        .fetch_one(self.db()?)
+        .fetch_one(&mut *self.conn().await?)
         .await?
         .try_into()
     }
@@ -38,7 +39,7 @@ impl Storage {
             r#"SELECT *, now() AS "db_now!" FROM auctions WHERE id = $1"#,
             id.get()
         )
-        .fetch_optional(self.db()?)
+        .fetch_optional(&mut *self.conn().await?)
         .await?
         .ok_or(StorageError::NotFound)?
         .try_into()
@@ -46,7 +47,8 @@ impl Storage {
 
     /// Cancels a scheduled or open auction, under its row lock so no bid slips in after.
     pub async fn cancel_auction(&self, id: AuctionId) -> Result<Auction, StorageError> {
-        let mut tx = self.db()?.begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         let locked = lock_auction(&mut tx, id).await?;
         locked.state().check_cancellable(locked.as_of)?;
         let row = sqlx::query_as!(
@@ -81,7 +83,7 @@ impl Storage {
             status.map(|s| s.as_str()),
             limit,
         )
-        .fetch_all(self.db()?)
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         crate::rows::all(rows)
     }

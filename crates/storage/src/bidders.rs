@@ -31,7 +31,7 @@ impl Storage {
             b.api_key_hash,
             b.webhook_secret,
         )
-        .fetch_one(self.db()?)
+        .fetch_one(&mut *self.conn().await?)
         .await?
         .try_into()
     }
@@ -50,7 +50,7 @@ impl Storage {
             before.map(BidderId::get),
             limit,
         )
-        .fetch_all(self.db()?)
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         crate::rows::all(rows)
     }
@@ -65,7 +65,7 @@ impl Storage {
             "SELECT id, api_key_hash FROM bidders WHERE api_key_hash = $1",
             hash
         )
-        .fetch_optional(self.db()?)
+        .fetch_optional(&mut *self.conn().await?)
         .await?;
         row.map(|r| Ok((crate::rows::bidder_id(r.id)?, r.api_key_hash)))
             .transpose()

@@ -45,7 +45,7 @@ impl Storage {
             before.map(gavel_domain::BidId::get),
             limit,
         )
-        .fetch_all(self.db()?)
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         crate::rows::all(rows)
     }

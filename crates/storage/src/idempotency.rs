@@ -4,6 +4,7 @@
 
 use gavel_domain::{BidOutcome, BidRequest};
 use sqlx::types::Json;
+use sqlx::Connection as _;
 
 use crate::bids::{decide_and_record, Decision};
 use crate::{Storage, StorageError};
@@ -42,7 +43,8 @@ impl Storage {
         req: &BidRequest,
         key: IdempotencyKey<'_>,
     ) -> Result<Keyed, StorageError> {
-        let mut tx = self.db()?.begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         // A placeholder outcome, replaced below before commit; never visible to others.
         let claimed = sqlx::query_scalar!(
             r#"INSERT INTO idempotency_keys (bidder_id, key, request_hash, outcome)
@@ -92,7 +94,7 @@ impl Storage {
             "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",
             KEEP_HOURS
         )
-        .execute(self.db()?)
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(done.rows_affected())
     }

@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres};
 
 pub use batcher::BatchSettings;
 pub use bidders::NewBidderRow;
@@ -113,7 +114,7 @@ impl Storage {
     /// Answers whether PostgreSQL is reachable and migrated right now.
     pub async fn ping(&self) -> Result<(), StorageError> {
         sqlx::query_scalar!("SELECT 1 AS \"one!\"")
-            .fetch_one(self.db()?)
+            .fetch_one(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -123,8 +124,13 @@ impl Storage {
         self.pool.close().await;
     }
 
-    /// The pool, once migrations are applied: the one way queries reach the database, so
-    /// none meets a missing table while PostgreSQL is still being migrated.
+    /// A connection, once migrations are applied: the one way queries reach the database,
+    /// so none meets a missing table while PostgreSQL is still being migrated.
+    async fn conn(&self) -> Result<PoolConnection<Postgres>, StorageError> {
+        acquire(self.db()?).await
+    }
+
+    /// The pool, once migrations are applied.
     fn db(&self) -> Result<&PgPool, StorageError> {
         if self.is_migrated() {
             Ok(&self.pool)
@@ -132,4 +138,19 @@ impl Storage {
             Err(StorageError::Unavailable)
         }
     }
+}
+
+/// A connection from `pool`, counted in `gavel_db_pool_waiting` while it is awaited (the
+/// pool itself does not say how many wait).
+async fn acquire(pool: &PgPool) -> Result<PoolConnection<Postgres>, StorageError> {
+    /// Counts one waiter for as long as it lives, however the wait ends.
+    struct Waiting;
+    impl Drop for Waiting {
+        fn drop(&mut self) {
+            metrics::gauge!("gavel_db_pool_waiting").decrement(1.0);
+        }
+    }
+    metrics::gauge!("gavel_db_pool_waiting").increment(1.0);
+    let _waiting = Waiting;
+    Ok(pool.acquire().await?)
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use gavel_domain::WinNotice;
+use sqlx::Connection as _;
 
 use crate::rows::{auction_id, bid_id, bidder_id, money};
 use crate::{Storage, StorageError};
@@ -66,7 +67,7 @@ impl Storage {
             limit,
             f64::from(lease_secs),
         )
-        .fetch_all(self.db()?)
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         rows.into_iter()
             .map(|r| {
@@ -97,6 +98,16 @@ impl Storage {
             .collect()
     }
 
+    /// Win notices still to be delivered (the queue operators watch).
+    pub async fn pending_notices(&self) -> Result<i64, StorageError> {
+        let n = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM win_notices WHERE state = 'pending'"#
+        )
+        .fetch_one(&mut *self.conn().await?)
+        .await?;
+        Ok(n)
+    }
+
     /// Records an attempt on notice `id` and mirrors its state on the auction.
     pub async fn record_attempt(&self, id: i64, attempt: &Attempt) -> Result<(), StorageError> {
         let (state, error, retry_at) = match attempt {
@@ -110,7 +121,8 @@ impl Storage {
                 retry_at: None,
             } => ("failed", Some(error.as_str()), None),
         };
-        let mut tx = self.db()?.begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         let auction_id = sqlx::query_scalar!(
             r#"UPDATE win_notices SET
                    state = $2,

@@ -1,6 +1,7 @@
 //! Settlement: closing auctions past their end, exactly once across instances, a whole
 //! batch in a fixed number of statements.
 
+use sqlx::Connection as _;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -27,7 +28,8 @@ impl Storage {
     /// by a bid in flight is simply taken on the next round. The domain decides each
     /// outcome from the auction's best bids (a window query fetches only those).
     pub async fn settle_due(&self, limit: i64) -> Result<Vec<SettledAuction>, StorageError> {
-        let mut tx = self.db()?.begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         let due = sqlx::query!(
             r#"SELECT id, kind, reserve_price FROM auctions
                WHERE closed_at IS NULL AND cancelled_at IS NULL AND ends_at <= clock_timestamp()
@@ -157,7 +159,7 @@ impl Storage {
             r#"SELECT EXTRACT(EPOCH FROM min(ends_at) - clock_timestamp())::FLOAT8 AS "secs"
                FROM auctions WHERE closed_at IS NULL AND cancelled_at IS NULL"#
         )
-        .fetch_one(self.db()?)
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         Ok(secs.map(|s| Duration::from_secs_f64(s.max(0.0))))
     }

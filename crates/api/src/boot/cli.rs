@@ -3,31 +3,51 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
-/// The `gavel` command line.
+/// The `gavel` command line. Each sub-command takes only the settings it uses (and reads
+/// only their environment variables); `gavel [OPTIONS]` is `gavel serve [OPTIONS]`.
 #[derive(Debug, Parser)]
 #[command(name = "gavel", version, about = "Real-time-bidding auction backend")]
 pub struct Cli {
-    /// What to do; `serve` when omitted.
+    /// What to do.
     #[command(subcommand)]
-    pub command: Option<Command>,
-    /// Settings shared by every command.
-    #[command(flatten)]
-    pub options: Options,
+    pub command: Command,
+}
+
+impl Cli {
+    /// Parses `args` (the program name first), reading a line without a sub-command as
+    /// `serve`.
+    pub fn parse_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString>,
+    {
+        let mut args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let named = args.get(1).and_then(|a| a.to_str()).is_some_and(|a| {
+            Self::command().get_subcommands().any(|c| c.get_name() == a)
+                || matches!(a, "help" | "-h" | "--help" | "-V" | "--version")
+        });
+        if !named {
+            args.insert(1.min(args.len()), "serve".into());
+        }
+        Self::try_parse_from(args)
+    }
 }
 
 /// Sub-commands.
+// `Serve` is large, but there is one `Command` per process.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default).
-    Serve,
+    Serve(Options),
     /// Apply database migrations and exit.
-    Migrate,
+    Migrate(DatabaseArgs),
     /// Exit 0 when the local server (PORT, GAVEL_BIND) answers `/health` within 2 s
     /// (for container health checks).
-    Healthcheck,
+    Healthcheck(ListenArgs),
     /// Manage bidders.
     Bidder {
         /// What to do with bidders.
@@ -47,7 +67,41 @@ pub enum BidderCommand {
         /// Where win notices are POSTed.
         #[arg(long)]
         webhook_url: Option<String>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Which webhook URLs are allowed.
+        #[command(flatten)]
+        webhooks: WebhookTargetArgs,
     },
+}
+
+/// Where the database is.
+#[derive(Debug, Args, Clone)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL (required).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub database_url: Option<SecretString>,
+}
+
+/// Where the server listens.
+#[derive(Debug, Args, Clone)]
+pub struct ListenArgs {
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, env = "GAVEL_BIND", default_value_t = IpAddr::V4(Ipv4Addr::UNSPECIFIED))]
+    pub bind: IpAddr,
+}
+
+/// Which win-notice targets are allowed.
+#[derive(Debug, Args, Clone)]
+pub struct WebhookTargetArgs {
+    /// Let win notices go to loopback, link-local and private addresses (tests, private
+    /// networks); off by default.
+    #[arg(long, env = "GAVEL_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
 }
 
 /// Log output format.
@@ -59,193 +113,98 @@ pub enum LogFormat {
     Pretty,
 }
 
-/// Raw settings as given on the command line or in the environment.
+/// The server's raw settings as given on the command line or in the environment.
 #[derive(Debug, Args, Clone)]
 pub struct Options {
-    /// PostgreSQL URL (required).
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true, value_parser = secret)]
-    pub database_url: Option<SecretString>,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The listen address.
+    #[command(flatten)]
+    pub listen: ListenArgs,
     /// Redis URL; without it the fast path is disabled.
-    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true, value_parser = secret)]
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, value_parser = secret)]
     pub redis_url: Option<SecretString>,
-    /// Port to listen on.
-    #[arg(long, env = "PORT", default_value_t = 3000, global = true)]
-    pub port: u16,
-    /// Address to listen on.
-    #[arg(long, env = "GAVEL_BIND", default_value_t = IpAddr::V4(Ipv4Addr::UNSPECIFIED), global = true)]
-    pub bind: IpAddr,
     /// Admin bearer token, at least 32 characters.
-    #[arg(long, env = "GAVEL_ADMIN_TOKEN", global = true, hide_env_values = true, value_parser = secret)]
+    #[arg(long, env = "GAVEL_ADMIN_TOKEN", hide_env_values = true, value_parser = secret)]
     pub admin_token: Option<SecretString>,
     /// `json` or `pretty`.
-    #[arg(long, env = "GAVEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json, global = true)]
+    #[arg(long, env = "GAVEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
     /// Longest a request may run before `503 timeout`.
-    #[arg(
-        long,
-        env = "GAVEL_REQUEST_TIMEOUT_MS",
-        default_value_t = 10_000,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
     pub request_timeout_ms: u64,
     /// Comma-separated allowed CORS origins, or `*`; none when empty.
-    #[arg(long, env = "GAVEL_CORS_ORIGINS", default_value = "", global = true)]
+    #[arg(long, env = "GAVEL_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
     /// Longest wait for in-flight requests after SIGTERM/SIGINT.
-    #[arg(
-        long,
-        env = "GAVEL_SHUTDOWN_GRACE_SECS",
-        default_value_t = 25,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_SHUTDOWN_GRACE_SECS", default_value_t = 25)]
     pub shutdown_grace_secs: u64,
     /// Most PostgreSQL connections.
-    #[arg(
-        long,
-        env = "GAVEL_DB_MAX_CONNECTIONS",
-        default_value_t = 20,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
     /// Longest wait for a PostgreSQL connection before `503 database_unavailable`.
-    #[arg(
-        long,
-        env = "GAVEL_DB_ACQUIRE_TIMEOUT_MS",
-        default_value_t = 3_000,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3_000)]
     pub db_acquire_timeout_ms: u64,
     /// Longest any one Redis call may take before it is skipped.
-    #[arg(
-        long,
-        env = "GAVEL_REDIS_TIMEOUT_MS",
-        default_value_t = 100,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_REDIS_TIMEOUT_MS", default_value_t = 100)]
     pub redis_timeout_ms: u64,
     /// Bid transactions in flight at once (group commit workers, one connection each).
-    #[arg(
-        long,
-        env = "GAVEL_BID_BATCH_WORKERS",
-        default_value_t = 1,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_BID_BATCH_WORKERS", default_value_t = 1)]
     pub bid_batch_workers: usize,
     /// Most bids decided in one transaction.
-    #[arg(
-        long,
-        env = "GAVEL_BID_BATCH_MAX",
-        default_value_t = 256,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_BID_BATCH_MAX", default_value_t = 256)]
     pub bid_batch_max: usize,
     /// Most bids waiting for a transaction before the next is answered `503 overloaded`.
-    #[arg(long, env = "GAVEL_BID_QUEUE", default_value_t = 4096, global = true)]
+    #[arg(long, env = "GAVEL_BID_QUEUE", default_value_t = 4096)]
     pub bid_queue: usize,
     /// Seconds a connection has to send a whole request head (also how long a keep-alive
     /// connection may idle between requests); past it the connection is closed.
-    #[arg(
-        long,
-        env = "GAVEL_HEADER_TIMEOUT_SECS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
     /// Most connections open on this instance; past it new ones are closed at once.
-    #[arg(
-        long,
-        env = "GAVEL_MAX_CONNECTIONS",
-        default_value_t = 12_000,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_MAX_CONNECTIONS", default_value_t = 12_000)]
     pub max_connections: usize,
     /// Most event streams open on this instance (past it: `503 overloaded`).
-    #[arg(
-        long,
-        env = "GAVEL_MAX_STREAMS",
-        default_value_t = 10_000,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_MAX_STREAMS", default_value_t = 10_000)]
     pub max_streams: usize,
     /// Most event streams open for one key (past it: `429 rate_limited`).
-    #[arg(
-        long,
-        env = "GAVEL_MAX_STREAMS_PER_KEY",
-        default_value_t = 100,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_MAX_STREAMS_PER_KEY", default_value_t = 100)]
     pub max_streams_per_key: usize,
     /// Requests a second allowed per bidder key on each instance; 0 turns the limit off.
-    #[arg(long, env = "GAVEL_RATE_LIMIT", default_value_t = 1000, global = true)]
+    #[arg(long, env = "GAVEL_RATE_LIMIT", default_value_t = 1000)]
     pub rate_limit: u32,
     /// Burst allowed over the rate limit; default a tenth of the rate (at least 1).
-    #[arg(long, env = "GAVEL_RATE_BURST", global = true)]
+    #[arg(long, env = "GAVEL_RATE_BURST")]
     pub rate_burst: Option<u32>,
     /// Most API requests in flight on this instance before `503 overloaded`.
-    #[arg(
-        long,
-        env = "GAVEL_MAX_INFLIGHT",
-        default_value_t = 1024,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_MAX_INFLIGHT", default_value_t = 1024)]
     pub max_inflight: usize,
     /// Bearer token required by `/metrics`; open when unset.
     #[arg(
         long,
         env = "GAVEL_METRICS_TOKEN",
-        global = true,
         hide_env_values = true,
         value_parser = secret
     )]
     pub metrics_token: Option<SecretString>,
     /// Attempts at delivering a win notice before it is marked failed.
-    #[arg(
-        long,
-        env = "GAVEL_WEBHOOK_MAX_ATTEMPTS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_WEBHOOK_MAX_ATTEMPTS", default_value_t = 10)]
     pub webhook_max_attempts: u32,
     /// A win-notice POST without an answer within this fails (and is retried).
-    #[arg(
-        long,
-        env = "GAVEL_WEBHOOK_TIMEOUT_MS",
-        default_value_t = 5_000,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_WEBHOOK_TIMEOUT_MS", default_value_t = 5_000)]
     pub webhook_timeout_ms: u64,
     /// First retry delay of win notices; doubles each attempt.
-    #[arg(
-        long,
-        env = "GAVEL_WEBHOOK_BACKOFF_BASE_MS",
-        default_value_t = 1_000,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_WEBHOOK_BACKOFF_BASE_MS", default_value_t = 1_000)]
     pub webhook_backoff_base_ms: u64,
     /// Longest delay between win-notice attempts.
-    #[arg(
-        long,
-        env = "GAVEL_WEBHOOK_BACKOFF_MAX_SECS",
-        default_value_t = 300,
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_WEBHOOK_BACKOFF_MAX_SECS", default_value_t = 300)]
     pub webhook_backoff_max_secs: u64,
-    /// Let win notices go to loopback, link-local and private addresses (tests, private
-    /// networks); off by default.
-    #[arg(
-        long,
-        env = "GAVEL_WEBHOOK_ALLOW_PRIVATE",
-        default_value_t = false,
-        global = true
-    )]
-    pub webhook_allow_private: bool,
+    /// Which webhook URLs are allowed.
+    #[command(flatten)]
+    pub webhooks: WebhookTargetArgs,
     /// Prefix of every Redis key (lets deployments share a Redis).
-    #[arg(
-        long,
-        env = "GAVEL_REDIS_PREFIX",
-        default_value = "gavel",
-        global = true
-    )]
+    #[arg(long, env = "GAVEL_REDIS_PREFIX", default_value = "gavel")]
     pub redis_prefix: String,
 }
 

@@ -11,18 +11,18 @@ use gavel_service::{ServiceError, Services, WebhookSettings};
 use gavel_storage::{PoolSettings, Storage};
 use secrecy::SecretString;
 
-use crate::boot::cli::{BidderCommand, Cli, Command, Options};
+use crate::boot::cli::{BidderCommand, Cli, Command, DatabaseArgs, ListenArgs, Options};
 use crate::boot::settings::ConfigError;
 use crate::boot::{server, telemetry};
 use crate::http::views::CreatedBidderView;
 
 /// Runs the command the line names; `serve` when none.
 pub async fn run(cli: Cli) -> Result<(), ConfigError> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.options).await,
-        Command::Healthcheck => healthcheck(&cli.options).await,
-        Command::Migrate => {
-            let storage = connect(&cli.options).await?;
+    match cli.command {
+        Command::Serve(options) => serve(options).await,
+        Command::Healthcheck(listen) => healthcheck(&listen).await,
+        Command::Migrate(database) => {
+            let storage = connect(&database).await?;
             storage
                 .migrate()
                 .await
@@ -31,16 +31,22 @@ pub async fn run(cli: Cli) -> Result<(), ConfigError> {
             Ok(())
         }
         Command::Bidder {
-            action: BidderCommand::Create { name, webhook_url },
+            action:
+                BidderCommand::Create {
+                    name,
+                    webhook_url,
+                    database,
+                    webhooks,
+                },
         } => {
-            let storage = connect(&cli.options).await?;
+            let storage = connect(&database).await?;
             storage
                 .migrate()
                 .await
                 .map_err(|e| ConfigError(format!("migration failed: {e}")))?;
             let services = Services::new(storage, Cache::disabled(), &SecretString::default())
                 .with_webhooks(WebhookSettings {
-                    targets: cli.options.webhook_targets(),
+                    targets: webhooks.targets(),
                     ..Default::default()
                 });
             let created = services
@@ -86,9 +92,9 @@ async fn serve(options: Options) -> Result<(), ConfigError> {
 }
 
 /// A storage handle for one-shot commands: connects now, or says why not.
-async fn connect(options: &Options) -> Result<Storage, ConfigError> {
+async fn connect(database: &DatabaseArgs) -> Result<Storage, ConfigError> {
     let storage = Storage::connect_lazy(
-        options.database()?,
+        database.options()?,
         &PoolSettings {
             max_connections: 2,
             acquire_timeout: Duration::from_secs(10),
@@ -106,7 +112,7 @@ const HEALTHCHECK_WITHIN: Duration = Duration::from_secs(2);
 
 /// Asks the local server for `/health`: a plain HTTP/1.1 request on a fresh connection to
 /// PORT on GAVEL_BIND (the loopback address when it binds every address).
-async fn healthcheck(options: &Options) -> Result<(), ConfigError> {
+async fn healthcheck(options: &ListenArgs) -> Result<(), ConfigError> {
     let ip = match options.bind {
         IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),

@@ -68,6 +68,7 @@ pub async fn serve(
             drop(stream);
             continue;
         };
+        let permit = OpenConnection::new(permit);
         let _ = stream.set_nodelay(true);
         let (app, builder, watcher) = (app.clone(), builder.clone(), graceful.watcher());
         tokio::spawn(async move {
@@ -91,6 +92,23 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// A connection's place among the open ones, counted in `gavel_connections_open` while
+/// it lives.
+struct OpenConnection(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl OpenConnection {
+    fn new(permit: tokio::sync::OwnedSemaphorePermit) -> Self {
+        metrics::gauge!("gavel_connections_open").increment(1.0);
+        OpenConnection(permit)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        metrics::gauge!("gavel_connections_open").decrement(1.0);
+    }
 }
 
 /// Counts a request hyper answered itself (`400`, `414`, `431`: a head it could not parse),

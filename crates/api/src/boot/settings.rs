@@ -11,7 +11,7 @@ use gavel_storage::BatchSettings;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgConnectOptions;
 
-use super::cli::{LogFormat, Options};
+use super::cli::{DatabaseArgs, LogFormat, Options, WebhookTargetArgs};
 use super::connections::ConnectionLimits;
 use crate::http::cors::CorsOrigins;
 use crate::http::HttpOptions;
@@ -84,9 +84,9 @@ fn given(s: &Option<SecretString>) -> Option<&str> {
         .filter(|s| !s.trim().is_empty())
 }
 
-impl Options {
+impl DatabaseArgs {
     /// Parsed database options, or the one-line reason why not.
-    pub fn database(&self) -> Result<PgConnectOptions, ConfigError> {
+    pub fn options(&self) -> Result<PgConnectOptions, ConfigError> {
         let url = given(&self.database_url).ok_or_else(|| {
             ConfigError("DATABASE_URL is required (postgres://user@host/db)".into())
         })?;
@@ -99,19 +99,23 @@ impl Options {
         PgConnectOptions::from_str(url)
             .map_err(|_| ConfigError("DATABASE_URL is not a valid postgres:// URL".into()))
     }
+}
 
+impl WebhookTargetArgs {
     /// Where win notices may go (`GAVEL_WEBHOOK_ALLOW_PRIVATE`).
-    pub fn webhook_targets(&self) -> Targets {
+    pub fn targets(&self) -> Targets {
         if self.webhook_allow_private {
             Targets::AllowPrivate
         } else {
             Targets::PublicOnly
         }
     }
+}
 
+impl Options {
     /// Checks everything the server needs.
     pub fn server_settings(&self) -> Result<Settings, ConfigError> {
-        let database = self.database()?;
+        let database = self.database.options()?;
         let admin_token = given(&self.admin_token).unwrap_or_default();
         if admin_token.chars().count() < MIN_ADMIN_TOKEN_LEN {
             return Err(ConfigError(format!(
@@ -151,7 +155,7 @@ impl Options {
         Ok(Settings {
             database: DatabaseOptions(database),
             redis_url: redis_url.map(SecretString::from),
-            listen: SocketAddr::new(self.bind, self.port),
+            listen: SocketAddr::new(self.listen.bind, self.listen.port),
             admin_token: admin_token.into(),
             log_format: self.log_format,
             http: HttpOptions {
@@ -185,7 +189,7 @@ impl Options {
                 timeout: Duration::from_millis(self.webhook_timeout_ms),
                 backoff_base: Duration::from_millis(self.webhook_backoff_base_ms),
                 backoff_max: Duration::from_secs(self.webhook_backoff_max_secs),
-                targets: self.webhook_targets(),
+                targets: self.webhooks.targets(),
             },
         })
     }
@@ -193,23 +197,22 @@ impl Options {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
-    use super::super::cli::Cli;
+    use super::super::cli::{Cli, Command};
     use super::*;
 
     fn parse(args: &[&str]) -> Options {
         let mut all = vec!["gavel"];
         all.extend_from_slice(args);
-        Cli::try_parse_from(all).unwrap().options
+        match Cli::parse_args(all).unwrap().command {
+            Command::Serve(options) => options,
+            other => panic!("not serve: {other:?}"),
+        }
     }
 
     #[test]
     fn missing_database_url_is_named() {
-        let o = Options {
-            database_url: None,
-            ..parse(&["--admin-token", &"x".repeat(32)])
-        };
+        let mut o = parse(&["--admin-token", &"x".repeat(32)]);
+        o.database.database_url = None;
         let e = o.server_settings().unwrap_err().to_string();
         assert!(e.contains("DATABASE_URL"), "{e}");
     }

@@ -7,8 +7,8 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use gavel_domain::money::format_amount;
 use gavel_domain::bid::offerable_min;
+use gavel_domain::money::format_amount;
 use gavel_domain::{AuctionStatus, BidRejection, FieldError, Money};
 use gavel_service::ServiceError;
 use serde_json::{json, Map, Value};
@@ -205,6 +205,9 @@ impl IntoResponse for ApiError {
         if let Some((name, value)) = self.header() {
             resp.headers_mut().insert(name, value);
         }
+        if let ApiError::Overloaded = &self {
+            metrics::counter!("gavel_http_requests_shed_total").increment(1);
+        }
         if let ApiError::Internal(cause) = &self {
             resp.extensions_mut()
                 .insert(Failure(cause_chain(cause.as_ref())));
@@ -231,7 +234,10 @@ fn too_low_detail(min_amount: &Option<Money>) -> String {
             "bid is below the least acceptable amount {}",
             format_amount(m.as_decimal())
         ),
-        None => "the highest bid is within one increment of the largest amount; no amount can beat it".into(),
+        None => {
+            "the highest bid is within one increment of the largest amount; no amount can beat it"
+                .into()
+        }
     }
 }
 

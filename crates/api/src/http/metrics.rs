@@ -1,5 +1,5 @@
-//! Prometheus metrics: request counts and latencies per route (bid outcomes are counted
-//! by the bidding use case).
+//! Prometheus metrics: every metric gavel exports is described here, once (the use cases
+//! record theirs through the `metrics` facade; gauges of the moment are read at scrape).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -9,7 +9,8 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use gavel_service::auth::{hash_token, hashes_equal};
 
@@ -17,17 +18,106 @@ use crate::http::auth::bearer;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
+/// Buckets of every `_seconds` histogram: half a millisecond to ten seconds.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Buckets of the bid batch size (1 to the 256 a batch holds by default).
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+
 /// The process-wide recorder; installed once, shared by every router in the process.
 pub fn handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("gavel_bid_batch_size".into()),
+                        BATCH_BUCKETS,
+                    )
+                })
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
             let handle = recorder.handle();
-            let _ = metrics::set_global_recorder(recorder);
+            if metrics::set_global_recorder(recorder).is_ok() {
+                describe();
+            }
             handle
         })
         .clone()
+}
+
+/// Help text and unit of every metric.
+fn describe() {
+    describe_counter!(
+        "gavel_http_requests_total",
+        "HTTP requests answered, by method, route template and status."
+    );
+    describe_histogram!(
+        "gavel_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by method, route template and status."
+    );
+    describe_gauge!(
+        "gavel_http_requests_in_flight",
+        "HTTP requests being answered now."
+    );
+    describe_counter!(
+        "gavel_http_requests_shed_total",
+        "Requests answered 503 overloaded at once (in-flight cap, full bid queue, stream cap)."
+    );
+    describe_counter!(
+        "gavel_bids_total",
+        "Bids decided, by outcome: accepted, a refusal's code, or fast_rejected."
+    );
+    describe_counter!(
+        "gavel_fast_path_checks_total",
+        "Hopeless-bid checks before PostgreSQL, by tier (memory, redis) and result (hit refused the bid, miss let it through, error could not ask)."
+    );
+    describe_histogram!(
+        "gavel_bid_batch_size",
+        "Bids decided in one PostgreSQL transaction (group commit)."
+    );
+    describe_gauge!(
+        "gavel_db_pool_connections",
+        "PostgreSQL connections in the pool, by state (idle, busy)."
+    );
+    describe_gauge!(
+        "gavel_db_pool_max_connections",
+        "Most PostgreSQL connections the pool opens."
+    );
+    describe_gauge!(
+        "gavel_db_pool_waiting",
+        "Tasks waiting for a PostgreSQL connection."
+    );
+    describe_histogram!(
+        "gavel_settlement_lag_seconds",
+        Unit::Seconds,
+        "Time from an auction's end to its settlement."
+    );
+    describe_gauge!(
+        "gavel_win_notices_pending",
+        "Win notices not yet delivered nor given up (all instances)."
+    );
+    describe_counter!(
+        "gavel_win_notice_attempts_total",
+        "Win-notice delivery attempts, by outcome (delivered, retry, failed)."
+    );
+    describe_gauge!(
+        "gavel_event_streams_open",
+        "Event streams open on this instance."
+    );
+    describe_gauge!("gavel_connections_open", "Client connections open.");
+    describe_counter!(
+        "gavel_connections_refused_total",
+        "Connections closed at once because the instance held its most."
+    );
+    describe_gauge!(
+        "gavel_build_info",
+        "Always 1; the version of the running binary is its label."
+    );
 }
 
 /// The route template a request matched, filled in by [`note_route`] once routing is
@@ -41,6 +131,7 @@ struct RouteSlot(Arc<OnceLock<String>>);
 /// explode the label set) nor a method no route serves.
 pub async fn track(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
+    let _in_flight = InFlight::enter();
     let slot = RouteSlot::default();
     req.extensions_mut().insert(slot.clone());
     let method = method_label(req.method());
@@ -56,6 +147,23 @@ pub async fn track(mut req: Request, next: Next) -> Response {
     metrics::histogram!("gavel_http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
     resp
+}
+
+/// One request being answered, counted in `gavel_http_requests_in_flight` for as long as
+/// it lives (also when the client goes away and the request is dropped).
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        metrics::gauge!("gavel_http_requests_in_flight").increment(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("gavel_http_requests_in_flight").decrement(1.0);
+    }
 }
 
 /// Records the matched route template for [`track`] (a route layer: it runs only for
@@ -94,10 +202,23 @@ pub async fn render(State(state): State<AppState>, parts: Parts) -> Response {
             return ApiError::Unauthorized.into_response();
         }
     }
+    sample_gauges(&state);
     let mut resp = handle().render().into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
     );
     resp
+}
+
+/// Gauges read at scrape time from what the process holds (no I/O).
+fn sample_gauges(state: &AppState) {
+    let pool = state.services.storage.pool();
+    let (size, idle) = (pool.size() as f64, pool.num_idle() as f64);
+    metrics::gauge!("gavel_db_pool_connections", "state" => "idle").set(idle);
+    metrics::gauge!("gavel_db_pool_connections", "state" => "busy").set((size - idle).max(0.0));
+    metrics::gauge!("gavel_db_pool_max_connections")
+        .set(f64::from(pool.options().get_max_connections()));
+    metrics::gauge!("gavel_event_streams_open").set(state.services.streams.open() as f64);
+    metrics::gauge!("gavel_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }

@@ -20,8 +20,9 @@ const PROBE_TICK: Duration = Duration::from_secs(1);
 const NOTICE_TICK: Duration = Duration::from_millis(200);
 /// How often old idempotency keys are pruned and in-memory limits tidied.
 const HOUSEKEEPING_TICK: Duration = Duration::from_secs(600);
-/// How often the metrics recorder folds recorded samples into its summaries (until then
-/// it holds every sample, so without this memory grows with the request count).
+/// How often the metrics recorder folds recorded samples (until then it holds every
+/// sample, so without this memory grows with the request count), and the win-notice queue
+/// is counted.
 const METRICS_UPKEEP_TICK: Duration = Duration::from_secs(5);
 
 /// Starts every background loop.
@@ -61,7 +62,14 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) {
         METRICS_UPKEEP_TICK,
         stop.clone(),
         state.clone(),
-        |_| async move { crate::http::metrics::handle().run_upkeep() },
+        |s| async move {
+            crate::http::metrics::handle().run_upkeep();
+            if s.services.storage.is_migrated() {
+                if let Ok(n) = s.services.storage.pending_notices().await {
+                    metrics::gauge!("gavel_win_notices_pending").set(n as f64);
+                }
+            }
+        },
     ));
     tokio::spawn(relay::publish(services.clone(), stop.clone()));
     tokio::spawn(relay::raises(services.clone(), stop.clone()));

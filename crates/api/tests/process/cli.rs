@@ -128,3 +128,47 @@ async fn healthcheck_says_whether_the_local_server_answers(pool: PgPool) {
     assert!(!down.status.success());
     assert!(String::from_utf8_lossy(&down.stderr).starts_with("gavel: "));
 }
+
+#[test]
+fn sub_commands_show_and_read_only_what_they_use() {
+    let help = |args: &[&str]| {
+        let out = gavel().args(args).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let bidder = help(&["bidder", "create"]);
+    for flag in ["--name", "--webhook-url", "--database-url"] {
+        assert!(bidder.contains(flag), "{flag} missing: {bidder}");
+    }
+    for flag in [
+        "--port",
+        "--admin-token",
+        "--max-inflight",
+        "--metrics-token",
+    ] {
+        assert!(!bidder.contains(flag), "{flag} shown: {bidder}");
+    }
+    let migrate = help(&["migrate"]);
+    assert!(
+        migrate.contains("--database-url") && !migrate.contains("--port"),
+        "{migrate}"
+    );
+    let healthcheck = help(&["healthcheck"]);
+    assert!(healthcheck.contains("--port") && !healthcheck.contains("--database-url"));
+    let serve = help(&["serve"]);
+    assert!(serve.contains("--admin-token") && serve.contains("--max-inflight"));
+    let top = help(&[]);
+    assert!(
+        top.contains("healthcheck") && top.contains("bidder"),
+        "{top}"
+    );
+    // A server setting in the environment does not trouble a command that ignores it.
+    let out = gavel()
+        .arg("migrate")
+        .env("PORT", "eighty")
+        .env("GAVEL_MAX_INFLIGHT", "lots")
+        .output()
+        .unwrap();
+    let err = one_line_error(&out);
+    assert!(err.contains("DATABASE_URL"), "{err}");
+}

@@ -7,6 +7,7 @@ mod cli;
 mod logs;
 mod server;
 mod shutdown;
+mod wrapper;
 
 use std::process::Command;
 

@@ -1,6 +1,7 @@
 //! One batch decided in one transaction: lock the auctions in id order, decide each bid in
 //! arrival order, insert the accepted ones and update each auction once.
 
+use sqlx::Connection as _;
 use std::collections::{HashMap, HashSet};
 
 use gavel_domain::{
@@ -41,7 +42,8 @@ pub(super) async fn decide_batch(
     reqs: &[BidRequest],
     gone: impl Fn(usize) -> bool,
 ) -> Result<Vec<Decision>, StorageError> {
-    let mut tx = pool.begin().await?;
+    let mut conn = crate::acquire(pool).await?;
+    let mut tx = conn.begin().await?;
     let mut ids: Vec<i64> = reqs.iter().map(|r| r.auction_id.get()).collect();
     ids.sort_unstable();
     ids.dedup();

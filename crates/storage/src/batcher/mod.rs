@@ -7,6 +7,7 @@
 //! with its own decision. If the batch fails for a reason one bid could cause, every bid is
 //! decided again alone, so one bad bid cannot fail its neighbours.
 
+use sqlx::Connection as _;
 use std::sync::Arc;
 
 use gavel_domain::BidRequest;
@@ -129,7 +130,8 @@ async fn decide_jobs(pool: &PgPool, jobs: Vec<Job>) {
 
 /// One bid in a transaction of its own.
 async fn decide_alone(pool: &PgPool, req: &BidRequest) -> Result<Decision, StorageError> {
-    let mut tx = pool.begin().await?;
+    let mut conn = crate::acquire(pool).await?;
+    let mut tx = conn.begin().await?;
     let decision = decide_and_record(&mut tx, req).await?;
     if decision.is_ok() {
         tx.commit().await?;
