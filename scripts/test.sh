@@ -39,7 +39,8 @@ fi
 GAVEL_SCHEMATHESIS="$(pwd)/$venv/bin/schemathesis"
 export GAVEL_SCHEMATHESIS
 
-# Debian packages of tools the tests run: promtool (in `prometheus`) checks /metrics.
+# Debian packages of tools the tests run: promtool (in `prometheus`) checks /metrics;
+# chromium and chromedriver drive the admin console.
 apt_install() {
     command -v apt-get >/dev/null 2>&1 || { log "error: $* missing and no apt-get"; exit 1; }
     log "installing $*"
@@ -51,6 +52,12 @@ apt_install() {
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
 GAVEL_PROMTOOL=$(command -v promtool)
 export GAVEL_PROMTOOL
+# Headless Chromium and its WebDriver for the admin console's browser tests.
+{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 ||
+    apt_install chromium chromium-driver
+GAVEL_CHROMEDRIVER=$(command -v chromedriver)
+GAVEL_CHROMIUM=$(command -v chromium)
+export GAVEL_CHROMEDRIVER GAVEL_CHROMIUM
 
 log "cargo fmt --all -- --check"
 cargo fmt --all -- --check

@@ -27,8 +27,13 @@ pub use idempotency::{IdempotencyKey, Keyed};
 pub use notices::{Attempt, DueNotice};
 pub use settlement::SettledAuction;
 
-/// The embedded migrations of `migrations/` at the workspace root.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+/// The embedded migrations of `migrations/` at the workspace root. A database migrated by
+/// a newer release is accepted (`ignore_missing`), so rolling back to the previous binary
+/// works; migrations are therefore written so the release before can run on them.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!("../../migrations")
+};
 
 /// Pool settings.
 #[derive(Debug, Clone)]
