@@ -28,7 +28,7 @@ use tracing::Level;
 use cors::{cors_layer, CorsOrigins};
 use error::ApiError;
 use extract::MAX_BODY_BYTES;
-use routes::{auctions, bidders, bids, events, health, openapi};
+use routes::{auctions, bidders, bids, console, events, health, openapi};
 use state::AppState;
 
 /// The request-id header, taken from the client or made, and returned.
@@ -82,6 +82,10 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
         .route("/ready", get(health::ready))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::document))
+        .route("/admin", get(console::page))
+        .route("/admin/", get(console::page))
+        .route("/admin/app.js", get(console::script))
+        .route("/admin/app.css", get(console::style))
         .merge(api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

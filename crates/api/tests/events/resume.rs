@@ -144,14 +144,21 @@ async fn a_stream_that_missed_the_end_gets_it_and_ends(pool: PgPool) {
     let r = app.bid(&key, id, json!("1")).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let r = app
-        .post(&format!("/api/auctions/{id}/cancel"), Some(ADMIN_TOKEN), &json!({}))
+        .post(
+            &format!("/api/auctions/{id}/cancel"),
+            Some(ADMIN_TOKEN),
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
 
     // It had the bid (id 2), missed the cancel (id 4).
     let mut stream = SseReader::resume(&app, id, &key, Some("2")).await;
     let (name, data) = stream.next(WAIT).await.expect("the cancel");
-    assert_eq!((name.as_str(), data["status"].as_str()), ("cancelled", Some("cancelled")));
+    assert_eq!(
+        (name.as_str(), data["status"].as_str()),
+        ("cancelled", Some("cancelled"))
+    );
     assert_eq!(stream.last_id.as_deref(), Some("4"));
     assert!(stream.ends(WAIT).await, "the stream ends after cancelled");
 

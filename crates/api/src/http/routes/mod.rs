@@ -3,6 +3,7 @@
 pub mod auctions;
 pub mod bidders;
 pub mod bids;
+pub mod console;
 pub mod events;
 pub mod health;
 pub mod openapi;

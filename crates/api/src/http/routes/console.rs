@@ -1,0 +1,111 @@
+//! `GET /admin`: the admin console, a single page compiled into the binary (files in
+//! `crates/api/console/`). It is a client of the JSON API like any other: the page holds no
+//! secret and gets no privilege; the admin token typed into it stays in the tab.
+
+use std::sync::OnceLock;
+
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+/// Only the page's own files and the same-origin API; nothing inline, nothing framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+/// One embedded file.
+struct Asset {
+    body: &'static str,
+    content_type: &'static str,
+    etag: OnceLock<HeaderValue>,
+}
+
+impl Asset {
+    const fn new(body: &'static str, content_type: &'static str) -> Self {
+        Self {
+            body,
+            content_type,
+            etag: OnceLock::new(),
+        }
+    }
+
+    /// A strong ETag of the content, made once.
+    fn etag(&self) -> &HeaderValue {
+        self.etag.get_or_init(|| {
+            let digest = Sha256::digest(self.body.as_bytes());
+            let tag = format!("\"{}\"", hex::encode(&digest[..16]));
+            HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"0\""))
+        })
+    }
+
+    /// The file, or `304` when the client's copy is current. Browsers revalidate on every
+    /// load (`no-cache`), so a new binary's console is picked up at once.
+    fn serve(&self, request: &HeaderMap) -> Response {
+        let etag = self.etag().clone();
+        let current = request
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|tags| {
+                tags.split(',')
+                    .any(|t| t.trim() == "*" || t.trim().as_bytes() == etag.as_bytes())
+            });
+        let mut resp = if current {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            (
+                [(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type))],
+                self.body,
+            )
+                .into_response()
+        };
+        let h = resp.headers_mut();
+        h.insert(header::ETAG, etag);
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        h.insert(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        );
+        resp
+    }
+}
+
+static INDEX: Asset = Asset::new(
+    include_str!("../../../console/index.html"),
+    "text/html; charset=utf-8",
+);
+static SCRIPT: Asset = Asset::new(
+    include_str!("../../../console/app.js"),
+    "text/javascript; charset=utf-8",
+);
+static STYLE: Asset = Asset::new(
+    include_str!("../../../console/app.css"),
+    "text/css; charset=utf-8",
+);
+
+/// `GET /admin` (anyone; the admin token is needed to use it).
+pub async fn page(headers: HeaderMap) -> Response {
+    INDEX.serve(&headers)
+}
+
+/// `GET /admin/app.js`.
+pub async fn script(headers: HeaderMap) -> Response {
+    SCRIPT.serve(&headers)
+}
+
+/// `GET /admin/app.css`.
+pub async fn style(headers: HeaderMap) -> Response {
+    STYLE.serve(&headers)
+}
