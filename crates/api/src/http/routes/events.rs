@@ -22,6 +22,23 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// `GET /api/auctions/{id}/events` (any key): the auction and the stream limits are
 /// checked before anything is subscribed; the stream ends after `closed` or `cancelled`.
+#[utoipa::path(
+    get,
+    path = "/api/auctions/{id}/events",
+    tag = "events",
+    operation_id = "streamEvents",
+    summary = "Server-Sent Events of one auction (any key)",
+    description = "Events: `bid` (english: the Bid; sealed: `{auction_id, bid_count}`), `extended` (`{auction_id, ends_at}`), `closed` (the closed Auction), `cancelled` (the cancelled Auction); each has an `id:` that orders the auction's events. A comment line at least every 15 s keeps proxies from closing the stream; the stream ends after `closed` or `cancelled`. Bids accepted by any instance reach every instance's streams (through Redis).",
+    security(("admin_token" = []), ("bidder_key" = [])),
+    params(
+        ("id" = AuctionId, Path, description = "The auction's id, canonical (no sign, no leading zero)"),
+        ("Last-Event-ID" = Option<String>, Header, description = "On reconnecting: the `id:` of the last event received; the events after it that the server still holds are sent first"),
+    ),
+    responses(
+        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        crate::http::openapi::problems::AuctionErrors,
+    )
+)]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,
