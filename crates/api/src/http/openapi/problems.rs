@@ -475,3 +475,39 @@ pub fn problem_schema() -> RefOr<Schema> {
         .into()
 }
 
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_error_renders_a_problem_the_schema_accepts() {
+        let doc = crate::http::openapi_document();
+        let schema =
+            json!({"$ref": "#/components/schemas/Problem", "components": doc["components"]});
+        let problem = jsonschema::draft202012::new(&schema).unwrap();
+        let mut codes = Vec::new();
+        for e in every_error() {
+            let body = e.problem_body();
+            let errors: Vec<String> = problem.iter_errors(&body).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{body}: {errors:?}");
+            assert_eq!(body["status"], e.status().as_u16(), "{body}");
+            codes.push(e.code());
+        }
+        let unique: std::collections::BTreeSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len(), "one of each error: {codes:?}");
+    }
+
+    #[test]
+    fn every_header_an_error_sends_is_described() {
+        for e in every_error() {
+            let code = e.code();
+            for name in e.into_response().headers().keys() {
+                if name != header::CONTENT_TYPE {
+                    assert!(error_header(name.as_str()).is_some(), "{code}: {name}");
+                }
+            }
+        }
+    }
+}
