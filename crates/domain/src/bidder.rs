@@ -25,10 +25,22 @@ pub struct Bidder {
 
 /// The create-bidder body as sent, before validation.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = NewBidder))]
 pub struct NewBidderInput {
-    /// 1..=200 characters.
+    /// 1..=200 characters, trimmed.
+    // Optional here so that a missing name is a field error, not a parse error.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, required = true, min_length = 1, max_length = 200, examples("exchange-1"))
+    )]
     pub name: Option<String>,
-    /// An absolute http(s) URL; empty means none.
+    /// Where win notices go: an absolute http(s) URL without user information, not
+    /// pointing at loopback, link-local or private addresses (unless the server allows
+    /// them); empty or null means none.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(examples("https://exchange-1.example/win"))
+    )]
     pub webhook_url: Option<String>,
 }
 

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// One invalid field of an input, as reported to clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// Name of the offending field, as the client spelled it.
     pub field: String,

@@ -11,6 +11,8 @@ pub mod events;
 pub mod ids;
 pub mod money;
 pub mod notice;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod settlement;
 pub mod visibility;
 pub mod webhook;

@@ -10,6 +10,7 @@ use crate::money::Money;
 
 /// Where an auction's win notice stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeState {
     /// No notice is owed (no winner, or a winner without a webhook).

@@ -195,6 +195,20 @@ fn method_label(m: &Method) -> &'static str {
 }
 
 /// `GET /metrics`: open, or behind `GAVEL_METRICS_TOKEN`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    operation_id = "metrics",
+    summary = "Prometheus metrics",
+    description = "Prometheus text format; open, or behind the bearer `GAVEL_METRICS_TOKEN` when that is set. Never shed.",
+    security((), ("metrics_token" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String,
+            example = "# TYPE gavel_http_requests_total counter\ngavel_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1\n"),
+        crate::http::openapi::problems::MetricsErrors,
+    )
+)]
 pub async fn render(State(state): State<AppState>, parts: Parts) -> Response {
     if let Some(expected) = &state.metrics_token_hash {
         let given = bearer(&parts).map(hash_token);

@@ -3,8 +3,12 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::str::FromStr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::{Ref, RefOr, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::http::error::ApiError;
 
@@ -66,6 +70,41 @@ pub struct Paged<T> {
     pub next_cursor: Option<String>,
 }
 
+// Written out rather than derived: utoipa 5 inlines a generic field's whole schema into
+// every page type instead of referring to it.
+impl<T: ToSchema> PartialSchema for Paged<T> {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(format!("A page of {}s, newest first", T::name())))
+            .property(
+                "items",
+                ArrayBuilder::new().items(Ref::from_schema_name(T::name())),
+            )
+            .property(
+                "next_cursor",
+                ObjectBuilder::new()
+                    .schema_type([Type::String, Type::Null].into_iter().collect::<utoipa::openapi::schema::SchemaType>())
+                    .description(Some(
+                        "Opaque cursor of the next page (pass it back as `?cursor=`), null on the last",
+                    )),
+            )
+            .required("items")
+            .required("next_cursor")
+            .into()
+    }
+}
+
+impl<T: ToSchema> ToSchema for Paged<T> {
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("{}Page", T::name()))
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((T::name().into_owned(), T::schema()));
+        T::schemas(schemas);
+    }
+}
+
 impl<T> Paged<T> {
     /// Builds a page from `limit + 1` fetched rows (newest first) and their ids.
     pub fn from_rows<R, Id: Display>(
@@ -89,11 +128,13 @@ impl<T> Paged<T> {
 }
 
 /// The query string of every list route.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size.
+    #[param(minimum = 1, maximum = 500, default = 50)]
     pub limit: Option<i64>,
-    /// Opaque cursor.
+    /// Opaque cursor: the `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 

@@ -2,6 +2,7 @@
 //! them (by the domain's visibility rules).
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use gavel_cache::CacheHealth;
 use gavel_domain::visibility::{is_winning, sees_highest};
 use gavel_domain::{
     Auction, AuctionId, AuctionKind, AuctionStatus, Bid, BidId, Bidder, BidderId, HighestBid,
@@ -10,6 +11,9 @@ use gavel_domain::{
 use gavel_service::CreatedBidder;
 use secrecy::ExposeSecret;
 use serde::{Serialize, Serializer};
+use utoipa::ToSchema;
+
+use crate::http::pagination::Paged;
 
 /// RFC 3339 in UTC with milliseconds, as the contract writes times.
 fn ts<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -24,13 +28,15 @@ fn ts_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Er
 }
 
 /// A bidder (never its key or secret).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Bidder)]
 pub struct BidderView {
     /// Id.
     pub id: BidderId,
     /// Name.
     pub name: String,
-    /// Webhook URL.
+    /// Where win notices go, or null.
+    #[schema(required = true)]
     pub webhook_url: Option<String>,
     /// Creation time.
     #[serde(serialize_with = "ts")]
@@ -49,14 +55,15 @@ impl From<Bidder> for BidderView {
 }
 
 /// A newly created bidder, with its secrets shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CreatedBidder)]
 pub struct CreatedBidderView {
     /// The bidder.
     #[serde(flatten)]
     pub bidder: BidderView,
-    /// Bearer key for bidding.
+    /// Bearer key for bidding (shown only here).
     pub api_key: String,
-    /// Secret that signs win notices.
+    /// Secret that signs win notices (shown only here).
     pub webhook_secret: String,
 }
 
@@ -71,13 +78,17 @@ impl From<CreatedBidder> for CreatedBidderView {
 }
 
 /// The settled outcome.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AuctionResult)]
 pub struct ResultView {
-    /// Winner, or null.
+    /// Winner, or null when nobody won.
+    #[schema(required = true)]
     pub winner_bidder_id: Option<BidderId>,
-    /// Winning bid, or null.
+    /// Winning bid, or null when nobody won.
+    #[schema(required = true)]
     pub winning_bid_id: Option<BidId>,
-    /// Price paid, or null.
+    /// Price paid, or null when nobody won.
+    #[schema(required = true)]
     pub clearing_price: Option<Money>,
     /// Settlement time.
     #[serde(serialize_with = "ts")]
@@ -87,21 +98,25 @@ pub struct ResultView {
 }
 
 /// An auction as clients see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Auction)]
 pub struct AuctionView {
     /// Id.
     pub id: AuctionId,
     /// Title.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Kind.
     pub kind: AuctionKind,
     /// Currency.
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: String,
     /// Reserve price.
     pub reserve_price: Money,
     /// English increment.
     pub min_increment: Money,
-    /// Anti-sniping window.
+    /// Anti-sniping window, in seconds.
+    #[schema(minimum = 0, maximum = 3600)]
     pub extend_secs: i32,
     /// Start.
     #[serde(serialize_with = "ts")]
@@ -112,16 +127,21 @@ pub struct AuctionView {
     /// Status by the database clock.
     pub status: AuctionStatus,
     /// Accepted bids.
+    #[schema(minimum = 0)]
     pub bid_count: i64,
-    /// Highest bid, where the viewer may see it.
+    /// Highest bid: null when there is none, and on sealed kinds null until closed for
+    /// every key but the admin's.
+    #[schema(required = true)]
     pub highest_bid: Option<HighestBid>,
-    /// Outcome once closed.
+    /// Outcome: null until closed.
+    #[schema(required = true)]
     pub result: Option<ResultView>,
     /// Creation time.
     #[serde(serialize_with = "ts")]
     pub created_at: DateTime<Utc>,
     /// Cancellation time (only present once cancelled).
     #[serde(serialize_with = "ts_opt", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = DateTime<Utc>)]
     pub cancelled_at: Option<DateTime<Utc>>,
 }
 
@@ -158,7 +178,8 @@ impl AuctionView {
 }
 
 /// A bid.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Bid)]
 pub struct BidView {
     /// Id.
     pub id: BidId,
@@ -168,7 +189,9 @@ pub struct BidView {
     pub bidder_id: BidderId,
     /// Amount.
     pub amount: Money,
-    /// English: whether it is the highest; sealed: null until closed.
+    /// English: whether it is the highest; sealed: null until closed; once closed:
+    /// whether it is the winning bid.
+    #[schema(required = true)]
     pub is_winning: Option<bool>,
     /// Acceptance time.
     #[serde(serialize_with = "ts")]
@@ -194,3 +217,88 @@ impl BidView {
         Self::new(b, winning)
     }
 }
+
+/// `GET /health`: the process serves.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Health)]
+pub struct HealthView {
+    /// Always `ok`.
+    pub status: Live,
+}
+
+/// The only liveness answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Live {
+    /// The process serves.
+    Ok,
+}
+
+/// `GET /ready`: whether this instance can serve, and each dependency as checked by the
+/// request.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Ready)]
+pub struct ReadyView {
+    /// `ready` when PostgreSQL answers, else `unavailable`.
+    pub status: Readiness,
+    /// Each dependency's state.
+    pub dependencies: Dependencies,
+}
+
+/// Whether the instance can serve.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Readiness {
+    /// PostgreSQL answers.
+    Ready,
+    /// PostgreSQL does not answer.
+    Unavailable,
+}
+
+/// The dependencies `/ready` checks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dependencies {
+    /// PostgreSQL.
+    pub postgres: PostgresState,
+    /// Redis.
+    pub redis: RedisState,
+}
+
+/// PostgreSQL as `/ready` found it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PostgresState {
+    /// It answered.
+    Ok,
+    /// It did not answer within 2 s.
+    Down,
+}
+
+/// Redis as `/ready` found it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RedisState {
+    /// It answered.
+    Ok,
+    /// Configured but not answering: bids are decided by PostgreSQL alone.
+    Degraded,
+    /// No `REDIS_URL`.
+    Disabled,
+}
+
+impl From<CacheHealth> for RedisState {
+    fn from(h: CacheHealth) -> Self {
+        match h {
+            CacheHealth::Ok => RedisState::Ok,
+            CacheHealth::Degraded => RedisState::Degraded,
+            CacheHealth::Disabled => RedisState::Disabled,
+        }
+    }
+}
+
+/// A page of auctions (named, so the document refers to one schema).
+pub type AuctionPage = Paged<AuctionView>;
+/// A page of bids.
+pub type BidPage = Paged<BidView>;
+/// A page of bidders.
+pub type BidderPage = Paged<BidderView>;

@@ -123,7 +123,12 @@ async fn text(c: &Client, css: &str) -> String {
 }
 
 async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
-    c.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
+    c.find(Locator::Css(css))
+        .await
+        .ok()?
+        .attr(name)
+        .await
+        .ok()?
 }
 
 async fn click(c: &Client, css: &str) {
@@ -210,7 +215,9 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
     // A wrong token is refused with the API's own words.
     sign_in(&c, &app, "not-the-admin-token-not-the-admin-token").await;
     eventually(SLOW, "the sign-in error", || async {
-        text(&c, "[data-test=signin-error]").await.contains("unknown bearer token")
+        text(&c, "[data-test=signin-error]")
+            .await
+            .contains("unknown bearer token")
     })
     .await;
     assert!(!c
@@ -245,7 +252,10 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         c.current_url()
             .await
             .is_ok_and(|u| u.fragment().is_some_and(|f| f.starts_with("/auctions/")))
-            && attr(&c, "[data-test=stream-state]", "data-state").await.as_deref() == Some("live")
+            && attr(&c, "[data-test=stream-state]", "data-state")
+                .await
+                .as_deref()
+                == Some("live")
     })
     .await;
     let url = c.current_url().await.unwrap();
@@ -274,12 +284,16 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
 
     // The close and the result, as they happen.
     eventually(SLOW, "the auction closed on the page", || async {
-        text(&c, "[data-test=auction-status]").await.contains("closed")
+        text(&c, "[data-test=auction-status]")
+            .await
+            .contains("closed")
             && text(&c, "[data-test=result-price]").await.contains("4.00")
     })
     .await;
     assert_eq!(
-        attr(&c, "[data-test=stream-state]", "data-state").await.as_deref(),
+        attr(&c, "[data-test=stream-state]", "data-state")
+            .await
+            .as_deref(),
         Some("ended")
     );
     std::fs::write(
@@ -293,7 +307,9 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
     let other = app.create_auction(json!({"title": "To cancel"})).await["id"]
         .as_i64()
         .unwrap();
-    let gone = app.create_auction(json!({"title": "Cancelled elsewhere"})).await["id"]
+    let gone = app
+        .create_auction(json!({"title": "Cancelled elsewhere"}))
+        .await["id"]
         .as_i64()
         .unwrap();
     click(&c, "[data-test=nav-auctions]").await;
@@ -326,7 +342,9 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
     click(&c, &stale).await;
     click(&c, "[data-test=cancel-yes]").await;
     eventually(SLOW, "409 invalid_state shown", || async {
-        text(&c, "[data-test=cancel-error]").await.contains("invalid_state")
+        text(&c, "[data-test=cancel-error]")
+            .await
+            .contains("invalid_state")
     })
     .await;
     let v: Value = app

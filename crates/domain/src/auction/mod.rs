@@ -21,6 +21,7 @@ pub const MAX_TITLE_CHARS: usize = 200;
 
 /// How an auction is run and priced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuctionKind {
     /// Open ascending auction: every bid must beat the highest by the increment.
@@ -60,6 +61,7 @@ impl AuctionKind {
 
 /// Where an auction is in its life, by the database clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuctionStatus {
     /// Before `starts_at`.
@@ -166,6 +168,7 @@ impl AuctionState {
 
 /// The running highest bid of an auction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HighestBid {
     /// The bid.
     pub bid_id: BidId,

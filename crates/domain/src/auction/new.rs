@@ -8,23 +8,40 @@ use crate::error::{storable, DomainError, FieldError, NUL_REFUSED};
 use crate::money::Money;
 
 /// The create-auction body as sent, before validation.
+// Every field is optional here so that a missing one is a field error, not a parse error;
+// the schema says which ones are required.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = NewAuction))]
 pub struct NewAuctionInput {
-    /// 1..=200 characters.
+    /// 1..=200 characters, trimmed.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, required = true, min_length = 1, max_length = 200)
+    )]
     pub title: Option<String>,
     /// Defaults to english.
+    #[cfg_attr(feature = "openapi", schema(default = "english"))]
     pub kind: Option<AuctionKind>,
     /// Three upper-case letters, default USD.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$", default = "USD"))]
     pub currency: Option<String>,
     /// ≥ 0, default 0.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::AmountInput>, default = "0"))]
     pub reserve_price: Option<Money>,
     /// > 0, default 0.01, english only.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::AmountInput>, default = "0.01"))]
     pub min_increment: Option<Money>,
-    /// 0..=3600, default 0, english only.
+    /// 0..=3600, default 0, english only (anti-sniping: a bid accepted within this many
+    /// seconds of the end moves the end to bid time + this).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3600, default = 0))]
     pub extend_secs: Option<i64>,
     /// Default now.
     pub starts_at: Option<DateTime<Utc>>,
     /// Required; after `starts_at`, at most 30 days after it.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = DateTime<Utc>, required = true)
+    )]
     pub ends_at: Option<DateTime<Utc>>,
 }
 

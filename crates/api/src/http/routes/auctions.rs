@@ -6,15 +6,36 @@ use axum::Json;
 use gavel_domain::{AuctionId, AuctionStatus, NewAuctionInput, Viewer};
 use gavel_service::Caller;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
 use crate::http::extract::{JsonBody, PathId, QueryParams};
+use crate::http::openapi::examples;
+use crate::http::openapi::problems::{
+    AuctionErrors, CancelAuctionErrors, CreateAuctionErrors, ListAuctionsErrors,
+};
 use crate::http::pagination::{Page, Paged};
 use crate::http::state::AppState;
-use crate::http::views::AuctionView;
+use crate::http::views::{AuctionPage, AuctionView};
 
 /// `POST /api/auctions` (admin).
+#[utoipa::path(
+    post,
+    path = "/api/auctions",
+    tag = "auctions",
+    operation_id = "createAuction",
+    summary = "Create an auction (admin)",
+    description = "Every field rule is checked at once: a `422` lists each broken one. `ends_at` must be after `starts_at` and at most 30 days after it; `min_increment` and `extend_secs` apply to english auctions only.",
+    security(("admin_token" = [])),
+    request_body(content = NewAuctionInput, example = json!(examples::new_auction())),
+    responses(
+        (status = 201, description = "Created (as the admin sees it)", body = AuctionView,
+            headers(("Location" = String, description = "The auction's path: `/api/auctions/{id}`")),
+            example = json!(examples::auction())),
+        CreateAuctionErrors,
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     _: Admin,
@@ -33,22 +54,39 @@ pub async fn create(
 }
 
 /// Query string of the auction list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Page size.
+    #[param(minimum = 1, maximum = 500, default = 50)]
     pub limit: Option<i64>,
-    /// Opaque cursor.
+    /// Opaque cursor: the `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// Only auctions of this status.
+    /// Only auctions of this status (by the database clock).
+    #[param(inline)]
     pub status: Option<AuctionStatus>,
 }
 
 /// `GET /api/auctions` (any key), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/auctions",
+    tag = "auctions",
+    operation_id = "listAuctions",
+    summary = "List auctions (any key), newest first",
+    description = "Sealed auctions show `highest_bid` to the admin only until closed.",
+    security(("admin_token" = []), ("bidder_key" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page", body = AuctionPage, example = json!(examples::auction_page())),
+        ListAuctionsErrors,
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<Paged<AuctionView>>, ApiError> {
+) -> Result<Json<AuctionPage>, ApiError> {
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
     let rows = state
         .services
@@ -63,6 +101,20 @@ pub async fn list(
 }
 
 /// `POST /api/auctions/{id}/cancel` (admin): scheduled or open auctions only.
+#[utoipa::path(
+    post,
+    path = "/api/auctions/{id}/cancel",
+    tag = "auctions",
+    operation_id = "cancelAuction",
+    summary = "Cancel a scheduled or open auction (admin)",
+    description = "Streams of the auction get `cancelled` and end. Once it is closing, closed or cancelled: `409 invalid_state`.",
+    security(("admin_token" = [])),
+    params(("id" = AuctionId, Path, description = "The auction's id, canonical (no sign, no leading zero)")),
+    responses(
+        (status = 200, description = "Cancelled", body = AuctionView, example = json!(examples::cancelled_auction())),
+        CancelAuctionErrors,
+    )
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     _: Admin,
@@ -73,6 +125,23 @@ pub async fn cancel(
 }
 
 /// `GET /api/auctions/{id}` (any key).
+#[utoipa::path(
+    get,
+    path = "/api/auctions/{id}",
+    tag = "auctions",
+    operation_id = "getAuction",
+    summary = "One auction (any key)",
+    description = "Reflects every bid this instance committed before the request arrived, and bids committed through other instances within 100 ms.",
+    security(("admin_token" = []), ("bidder_key" = [])),
+    params(("id" = AuctionId, Path, description = "The auction's id, canonical (no sign, no leading zero)")),
+    responses(
+        (status = 200, description = "The auction", body = AuctionView, examples(
+            ("open" = (summary = "An open english auction", value = json!(examples::auction()))),
+            ("closed" = (summary = "A closed auction and its winner", value = json!(examples::closed_auction()))),
+        )),
+        AuctionErrors,
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,

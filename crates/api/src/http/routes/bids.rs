@@ -8,13 +8,16 @@ use gavel_domain::visibility::is_winning_when_placed;
 use gavel_domain::{AuctionId, AuctionKind, Bid, BidAmount, BidId, BidOutcome, BidRequest};
 use gavel_service::{BidAnswer, Caller};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::http::auth::Bidder;
 use crate::http::error::ApiError;
 use crate::http::extract::{JsonBody, PathId, QueryParams};
+use crate::http::openapi::examples;
+use crate::http::openapi::problems::{ListBidsErrors, PlaceBidErrors, Replayed};
 use crate::http::pagination::{Page, PageQuery, Paged};
 use crate::http::state::AppState;
-use crate::http::views::BidView;
+use crate::http::views::{BidPage, BidView};
 
 /// Header naming a retry-safe request.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -22,17 +25,41 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// Place-bid body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NewBid)]
 pub struct PlaceBid {
     /// Auction to bid on (an id that names no auction is `404`, not a field error).
+    #[schema(value_type = AuctionId)]
     pub auction_id: i64,
     /// Amount above zero, as a string or an exact JSON number.
     pub amount: BidAmount,
-    /// Optional; must be the key's own bidder.
+    /// Optional (the key decides who bids); a bidder other than the key's own is `403`.
+    #[schema(value_type = Option<gavel_domain::BidderId>)]
     pub bidder_id: Option<i64>,
 }
 
 /// `POST /api/bids` (bidder): parse, place, render.
+#[utoipa::path(
+    post,
+    path = "/api/bids",
+    tag = "bids",
+    operation_id = "placeBid",
+    summary = "Place a bid (bidder)",
+    description = "Decided atomically against every other bid on the auction, from any instance; a `201` is durable in PostgreSQL before it is sent. English: the first bid is at least `reserve_price`, later ones at least the highest + `min_increment`; a bid within `extend_secs` of the end moves the end. Sealed kinds: one bid per bidder, at least `reserve_price`.",
+    security(("bidder_key" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
+        description = "Makes the request retry-safe (scoped to the bidder, kept 24 h): a repeat with the same body gets the first answer again with `Idempotent-Replayed: true`; with another body, `422 idempotency_key_reused`")),
+    request_body(content = PlaceBid, examples(
+        ("string" = (summary = "The amount as a string", value = json!(examples::new_bid()))),
+        ("number" = (summary = "The amount as a JSON number, read from its digits", value = json!({"auction_id": 7, "amount": 25.05}))),
+    )),
+    responses(
+        (status = 201, description = "Accepted", body = BidView,
+            headers(("Idempotent-Replayed" = inline(Replayed), description = "Present (`true`) when this is the stored first answer to the same Idempotency-Key and body")),
+            example = json!(examples::bid())),
+        PlaceBidErrors,
+    )
+)]
 pub async fn place(
     State(state): State<AppState>,
     Bidder(bidder_id): Bidder,
@@ -84,13 +111,27 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
-/// `GET /api/auctions/{id}/bids` and `GET /api/bids/{auction_id}` (any key), newest first.
+/// `GET /api/auctions/{id}/bids` (any key), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/auctions/{id}/bids",
+    tag = "bids",
+    operation_id = "listBids",
+    summary = "Bids of an auction (any key), newest first",
+    description = "Admins see every bid; on english auctions every key sees every bid; on sealed auctions a bidder sees only its own bids until the auction is closed. `is_winning`: english, whether the bid is the highest; sealed, null until closed; once closed, whether it won.",
+    security(("admin_token" = []), ("bidder_key" = [])),
+    params(("id" = AuctionId, Path, description = "The auction's id, canonical (no sign, no leading zero)"), PageQuery),
+    responses(
+        (status = 200, description = "A page", body = BidPage, example = json!(examples::bid_page())),
+        ListBidsErrors,
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     PathId(auction_id): PathId<AuctionId>,
     QueryParams(q): QueryParams<PageQuery>,
-) -> Result<Json<Paged<BidView>>, ApiError> {
+) -> Result<Json<BidPage>, ApiError> {
     let page: Page<BidId> = Page::parse(q.limit, q.cursor.as_deref())?;
     let (auction, bids) = state
         .services
@@ -102,6 +143,30 @@ pub async fn list(
         |b| b.id,
         |b| BidView::in_auction(b, &auction),
     )))
+}
+
+/// `GET /api/bids/{auction_id}` (any key): [`list`] under the older path.
+#[utoipa::path(
+    get,
+    path = "/api/bids/{auction_id}",
+    tag = "bids",
+    operation_id = "listBidsOldPath",
+    summary = "Bids of an auction, under the older path",
+    description = "The same as `GET /api/auctions/{id}/bids`.",
+    security(("admin_token" = []), ("bidder_key" = [])),
+    params(("auction_id" = AuctionId, Path, description = "The auction's id, canonical (no sign, no leading zero)"), PageQuery),
+    responses(
+        (status = 200, description = "A page", body = BidPage, example = json!(examples::bid_page())),
+        ListBidsErrors,
+    )
+)]
+pub async fn list_old_path(
+    state: State<AppState>,
+    caller: Caller,
+    auction_id: PathId<AuctionId>,
+    query: QueryParams<PageQuery>,
+) -> Result<Json<BidPage>, ApiError> {
+    list(state, caller, auction_id, query).await
 }
 
 #[cfg(test)]

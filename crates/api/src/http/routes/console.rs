@@ -53,7 +53,10 @@ impl Asset {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
             (
-                [(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type))],
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(self.content_type),
+                )],
                 self.body,
             )
                 .into_response()
@@ -96,16 +99,50 @@ static STYLE: Asset = Asset::new(
 );
 
 /// `GET /admin` (anyone; the admin token is needed to use it).
+#[utoipa::path(
+    get,
+    path = "/admin",
+    tag = "console",
+    operation_id = "adminConsole",
+    summary = "The admin console (a web page; the admin token is needed to use it)",
+    description = "A single page embedded in the binary that uses this API with the admin token the user types in (kept in the browser tab only). Served with a strong `ETag` (`If-None-Match` answers 304) and a strict `Content-Security-Policy`.",
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 304, description = "The copy the client has is current"),
+    )
+)]
 pub async fn page(headers: HeaderMap) -> Response {
     INDEX.serve(&headers)
 }
 
 /// `GET /admin/app.js`.
+#[utoipa::path(
+    get,
+    path = "/admin/app.js",
+    tag = "console",
+    operation_id = "adminConsoleScript",
+    summary = "The admin console's script",
+    responses(
+        (status = 200, description = "An ES module", content_type = "text/javascript", body = String),
+        (status = 304, description = "The copy the client has is current"),
+    )
+)]
 pub async fn script(headers: HeaderMap) -> Response {
     SCRIPT.serve(&headers)
 }
 
 /// `GET /admin/app.css`.
+#[utoipa::path(
+    get,
+    path = "/admin/app.css",
+    tag = "console",
+    operation_id = "adminConsoleStyle",
+    summary = "The admin console's style sheet",
+    responses(
+        (status = 200, description = "CSS", content_type = "text/css", body = String),
+        (status = 304, description = "The copy the client has is current"),
+    )
+)]
 pub async fn style(headers: HeaderMap) -> Response {
     STYLE.serve(&headers)
 }

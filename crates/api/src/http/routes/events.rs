@@ -29,6 +29,23 @@ const RETRY: Duration = Duration::from_secs(2);
 /// checked before anything is subscribed. Every event carries its sequence as `id`; a
 /// client reconnecting with `Last-Event-ID` first gets the events it missed that are still
 /// held, then live ones. The stream ends after `closed` or `cancelled`.
+#[utoipa::path(
+    get,
+    path = "/api/auctions/{id}/events",
+    tag = "events",
+    operation_id = "streamEvents",
+    summary = "Server-Sent Events of one auction (any key)",
+    description = "Events: `bid` (english: the Bid; sealed: `{auction_id, bid_count}`), `extended` (`{auction_id, ends_at}`), `closed` (the closed Auction), `cancelled` (the cancelled Auction); each has an `id:` that orders the auction's events. A comment line at least every 15 s keeps proxies from closing the stream; the stream ends after `closed` or `cancelled`. Bids accepted by any instance reach every instance's streams (through Redis).",
+    security(("admin_token" = []), ("bidder_key" = [])),
+    params(
+        ("id" = AuctionId, Path, description = "The auction's id, canonical (no sign, no leading zero)"),
+        ("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]{1,19}$", description = "On reconnecting: the `id:` of the last event received; the events after it that the server still holds are sent first"),
+    ),
+    responses(
+        (status = 200, description = "The event stream; its schema is that of each event", content_type = "text/event-stream", body = StreamEvent),
+        crate::http::openapi::problems::StreamErrors,
+    )
+)]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,
@@ -48,6 +65,22 @@ pub async fn stream(
         Some((Ok(event), feed))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+/// One event of the stream as a client reads it (the document's schema of each event).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct StreamEvent {
+    /// The event's name.
+    #[schema(pattern = "^(bid|extended|closed|cancelled)$")]
+    event: String,
+    /// JSON: a Bid, `{auction_id, bid_count}`, `{auction_id, ends_at}` or an Auction.
+    data: String,
+    /// The event's place in the auction's story; send it back as `Last-Event-ID`.
+    #[schema(pattern = "^[0-9]{1,19}$")]
+    id: String,
+    /// Milliseconds to wait before reconnecting (the stream's first block).
+    retry: Option<u64>,
 }
 
 /// One stream's progress: the retry hint, then held events, then live ones.

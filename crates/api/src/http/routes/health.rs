@@ -5,38 +5,68 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
 
 use crate::http::state::AppState;
+use crate::http::views::{Dependencies, HealthView, Live, PostgresState, Readiness, ReadyView};
 
 /// Longest `/ready` waits on PostgreSQL.
 const READY_DB_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /health`: the process serves; touches nothing.
-pub async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "ops",
+    operation_id = "health",
+    summary = "Liveness",
+    description = "200 as soon as the process serves; no dependency is touched.",
+    responses((status = 200, description = "The process serves", body = HealthView, example = json!({"status": "ok"})))
+)]
+pub async fn health() -> Json<HealthView> {
+    Json(HealthView { status: Live::Ok })
 }
 
 /// `GET /ready`: 200 when PostgreSQL answers, with each dependency's state as checked by
 /// this request (both checks are bounded: 2 s for PostgreSQL, the Redis call timeout).
-pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "ops",
+    operation_id = "ready",
+    summary = "Readiness",
+    description = "Checks PostgreSQL and Redis now (Redis is `ok` only once it answered); `degraded` Redis still serves.",
+    responses(
+        (status = 200, description = "PostgreSQL answers", body = ReadyView,
+            example = json!({"status": "ready", "dependencies": {"postgres": "ok", "redis": "ok"}})),
+        (status = 503, description = "PostgreSQL does not answer", body = ReadyView,
+            example = json!({"status": "unavailable", "dependencies": {"postgres": "down", "redis": "degraded"}})),
+    )
+)]
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<ReadyView>) {
     // What was checked now, not a remembered state: Redis is `ok` only once it answered.
     let (pg, redis) = tokio::join!(
         tokio::time::timeout(READY_DB_TIMEOUT, state.services.storage.ping()),
         state.services.cache.probe()
     );
     let pg_ok = matches!(pg, Ok(Ok(())));
-    let redis = redis.as_str();
-    let (code, status) = if pg_ok {
-        (StatusCode::OK, "ready")
+    let (code, status, postgres) = if pg_ok {
+        (StatusCode::OK, Readiness::Ready, PostgresState::Ok)
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Readiness::Unavailable,
+            PostgresState::Down,
+        )
+    };
+    let dependencies = Dependencies {
+        postgres,
+        redis: redis.into(),
     };
     (
         code,
-        Json(json!({
-            "status": status,
-            "dependencies": {"postgres": if pg_ok { "ok" } else { "down" }, "redis": redis}
-        })),
+        Json(ReadyView {
+            status,
+            dependencies,
+        }),
     )
 }
