@@ -355,5 +355,37 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         .unwrap();
     assert_eq!(v["status"], "cancelled");
 
+    // Bidders: a new one's key is shown once, and it places bids.
+    click(&c, "[data-test=nav-bidders]").await;
+    type_into(&c, "[data-test=field-name]", "exchange-from-console").await;
+    click(&c, "[data-test=bidder-submit]").await;
+    let deadline = Instant::now() + SLOW;
+    let key = loop {
+        let shown = match c.find(Locator::Css("[data-test=created-api-key]")).await {
+            Ok(f) => f.prop("value").await.ok().flatten().unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if !shown.is_empty() {
+            break shown;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new bidder's key never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    let open = app.create_auction(json!({})).await["id"].as_i64().unwrap();
+    assert_eq!(
+        app.bid(&key, open, json!("1.00")).await.status(),
+        StatusCode::CREATED
+    );
+    eventually(SLOW, "the bidder in the list", || async {
+        text(&c, "[data-test=bidder-row]")
+            .await
+            .contains("exchange-from-console")
+            || count(&c, "[data-test=bidder-row]").await >= 2
+    })
+    .await;
+
     c.close().await.unwrap();
 }
