@@ -261,7 +261,10 @@ forward() {
 trap 'forward INT' INT
 trap 'forward TERM' TERM
 trap 'forward HUP' HUP
-"$@" <&0 &
+# Bash starts background commands with INT and QUIT ignored (no job control in a script),
+# and an ignored signal is inherited for good: gavel (or a nested wrapper, as in the test
+# suite) could then never be stopped by a forwarded INT. `env` puts them back to default.
+env --default-signal=INT,QUIT "$@" <&0 &
 child=$!
 rc=0
 while :; do

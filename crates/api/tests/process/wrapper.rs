@@ -18,7 +18,11 @@ fn root() -> std::path::PathBuf {
 async fn a_signal_to_the_wrapper_stops_gavel_then_its_services() {
     for sig in ["-TERM", "-INT", "-HUP"] {
         let port = common::free_port();
-        let mut child = Command::new(root().join("scripts/with-services.sh"))
+        // Started with every signal at its default: a test harness run from a script's
+        // background job inherits INT ignored, and bash can then never trap it.
+        let mut child = Command::new("env")
+            .arg("--default-signal")
+            .arg(root().join("scripts/with-services.sh"))
             .arg(env!("CARGO_BIN_EXE_gavel"))
             .arg("serve")
             .env_remove("DATABASE_URL")
@@ -75,4 +79,23 @@ async fn a_signal_to_the_wrapper_stops_gavel_then_its_services() {
             "{pgdata} left behind after {sig}"
         );
     }
+}
+
+/// The command runs with INT and QUIT at their defaults, though bash ignores them in the
+/// background jobs of a script: else a nested wrapper (`scripts/test.sh` runs the suite
+/// under one) could never catch the INT it is sent.
+#[test]
+fn the_wrapped_command_can_be_interrupted() {
+    let out = Command::new(root().join("scripts/with-services.sh"))
+        .args(["grep", "^SigIgn:", "/proc/self/status"])
+        // Given services: nothing is started.
+        .env("DATABASE_URL", "postgres://unused")
+        .env("REDIS_URL", "redis://unused")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let line = String::from_utf8(out.stdout).unwrap();
+    let mask = u64::from_str_radix(line.trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    // Bit n-1 stands for signal n: SIGINT is 2, SIGQUIT 3.
+    assert_eq!(mask & 0b110, 0, "INT or QUIT ignored in the wrapped command: {line}");
 }
