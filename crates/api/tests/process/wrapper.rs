@@ -97,5 +97,9 @@ fn the_wrapped_command_can_be_interrupted() {
     let line = String::from_utf8(out.stdout).unwrap();
     let mask = u64::from_str_radix(line.trim_start_matches("SigIgn:").trim(), 16).unwrap();
     // Bit n-1 stands for signal n: SIGINT is 2, SIGQUIT 3.
-    assert_eq!(mask & 0b110, 0, "INT or QUIT ignored in the wrapped command: {line}");
+    assert_eq!(
+        mask & 0b110,
+        0,
+        "INT or QUIT ignored in the wrapped command: {line}"
+    );
 }
