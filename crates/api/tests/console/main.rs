@@ -1,13 +1,16 @@
 //! The admin console in a real browser: headless Chromium driven over WebDriver
 //! (chromedriver; `scripts/test.sh` installs Debian's `chromium` and `chromium-driver`).
-//! Sign in, create an auction through the form, watch bids arrive live, see the close and
+//! Sign in, create an auction through the form, watch bids arrive live, lose the connection
+//! and get the missed bids on reconnecting, see the close and
 //! the result, cancel another auction, and be refused with a wrong token.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -15,8 +18,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
 
-use common::{spawn_app, TestApp, ADMIN_TOKEN};
+use common::{spawn_app, ADMIN_TOKEN};
 
 /// How long the page may take to show what the API already did.
 const LIVE: Duration = Duration::from_secs(1);
@@ -95,6 +101,79 @@ async fn browser(driver: &Driver) -> Client {
         .expect("a Chromium session")
 }
 
+/// A TCP relay between the browser and gavel that can drop every connection at once, as a
+/// flaky network or a restarted load balancer would, and keeps what the browser sent.
+struct Relay {
+    /// The relay's base URL, which the browser uses in place of the server's.
+    url: String,
+    /// The relayed connections; aborting them closes both sides.
+    conns: Arc<Mutex<JoinSet<()>>>,
+    /// Every byte the browser sent, in arrival order (requests are plain HTTP/1.1).
+    sent: Arc<Mutex<Vec<u8>>>,
+    /// The accept loop.
+    acceptor: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    async fn start(to: SocketAddr) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let conns = Arc::new(Mutex::new(JoinSet::new()));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let (c, s) = (conns.clone(), sent.clone());
+        let acceptor = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(to).await else {
+                    continue;
+                };
+                let sent = s.clone();
+                c.lock().unwrap().spawn(async move {
+                    let (mut cr, mut cw) = client.into_split();
+                    let (mut sr, mut sw) = server.into_split();
+                    let up = async {
+                        let mut buf = vec![0; 16 * 1024];
+                        while let Ok(n @ 1..) = cr.read(&mut buf).await {
+                            sent.lock().unwrap().extend_from_slice(&buf[..n]);
+                            if sw.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                        let _ = sw.shutdown().await;
+                    };
+                    let down = async {
+                        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                        let _ = cw.shutdown().await;
+                    };
+                    tokio::join!(up, down);
+                });
+            }
+        });
+        Relay {
+            url,
+            conns,
+            sent,
+            acceptor,
+        }
+    }
+
+    /// Drops every open connection; new ones are relayed as before.
+    fn cut(&self) {
+        self.conns.lock().unwrap().abort_all();
+    }
+
+    /// What the browser has sent so far, as text.
+    fn sent(&self) -> String {
+        String::from_utf8_lossy(&self.sent.lock().unwrap()).into_owned()
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.acceptor.abort();
+        self.cut();
+    }
+}
+
 /// Polls `probe` until it says yes, or fails naming `what`.
 async fn eventually<F, Fut>(within: Duration, what: &str, mut probe: F)
 where
@@ -170,8 +249,8 @@ async fn set_from_now(c: &Client, css: &str, secs: i64) {
     .unwrap();
 }
 
-async fn sign_in(c: &Client, app: &TestApp, token: &str) {
-    c.goto(&format!("{}/admin", app.url)).await.unwrap();
+async fn sign_in(c: &Client, relay: &Relay, token: &str) {
+    c.goto(&format!("{}/admin", relay.url)).await.unwrap();
     type_into(c, "[data-test=token-input]", token).await;
     click(c, "[data-test=signin-submit]").await;
 }
@@ -186,6 +265,8 @@ fn artifacts() -> PathBuf {
 #[sqlx::test(migrations = "../../migrations")]
 async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
     let app = spawn_app(pool).await;
+    // The browser reaches gavel through a relay, so that the test can drop its stream.
+    let relay = Relay::start(app.addr).await;
     let driver = start_driver().await;
     let c = browser(&driver).await;
 
@@ -213,7 +294,7 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
     assert_ne!(etag, cached.headers()["etag"]);
 
     // A wrong token is refused with the API's own words.
-    sign_in(&c, &app, "not-the-admin-token-not-the-admin-token").await;
+    sign_in(&c, &relay, "not-the-admin-token-not-the-admin-token").await;
     eventually(SLOW, "the sign-in error", || async {
         text(&c, "[data-test=signin-error]")
             .await
@@ -228,7 +309,7 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         .await
         .unwrap());
 
-    sign_in(&c, &app, ADMIN_TOKEN).await;
+    sign_in(&c, &relay, ADMIN_TOKEN).await;
     eventually(SLOW, "signed in", || async {
         count(&c, "[data-test=signin-error]:not([hidden])").await == 0
             && attr(&c, "#nav", "hidden").await.is_none()
@@ -246,7 +327,7 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
     .await;
     type_into(&c, "[data-test=field-title]", "Console live").await;
     type_into(&c, "[data-test=field-reserve_price]", "1.00").await;
-    set_from_now(&c, "[data-test=field-ends_at]", 12).await;
+    set_from_now(&c, "[data-test=field-ends_at]", 20).await;
     click(&c, "[data-test=create-submit]").await;
     eventually(SLOW, "the live view of the new auction", || async {
         c.current_url()
@@ -282,12 +363,45 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
     let shot = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("live-auction.png"), shot).unwrap();
 
+    // The connection drops; bids placed meanwhile are not lost: the page reconnects on its
+    // own, says so, and resumes from the last event it saw (Last-Event-ID).
+    relay.cut();
+    eventually(SLOW, "the page noticing the drop", || async {
+        attr(&c, "[data-test=stream-state]", "data-state")
+            .await
+            .as_deref()
+            == Some("reconnecting")
+    })
+    .await;
+    for amount in ["5.00", "6.25"] {
+        let r = app.bid(&key, id, json!(amount)).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    eventually(SLOW, "the missed bids after reconnecting", || async {
+        attr(&c, "[data-test=stream-state]", "data-state")
+            .await
+            .as_deref()
+            == Some("live")
+            && count(&c, "[data-test=ladder-row]").await == 5
+            && count(&c, "[data-test=chart-point]").await == 5
+    })
+    .await;
+    assert!(text(&c, "[data-test=ladder-row]").await.contains("6.25"));
+    // Three bids were seen before the drop: the third's event id is 6 (the n-th bid is 2n).
+    assert!(
+        relay
+            .sent()
+            .to_ascii_lowercase()
+            .contains("last-event-id: 6\r\n"),
+        "the reconnect did not resume from the last event seen"
+    );
+
     // The close and the result, as they happen.
     eventually(SLOW, "the auction closed on the page", || async {
         text(&c, "[data-test=auction-status]")
             .await
             .contains("closed")
-            && text(&c, "[data-test=result-price]").await.contains("4.00")
+            && text(&c, "[data-test=result-price]").await.contains("6.25")
     })
     .await;
     assert_eq!(
