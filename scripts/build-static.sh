@@ -9,8 +9,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 host=$(rustc -vV | sed -n 's/^host: //p')
 # Naming the target explicitly keeps crt-static off build scripts and proc macros,
-# which cannot be linked statically.
-RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" SQLX_OFFLINE=true \
+# which cannot be linked statically. getrandom looks the getrandom(2) wrapper up at run
+# time, which a static binary cannot do, and would fall back to /dev/random: calling it
+# directly lets gavel start where there is no /dev at all (an empty chroot).
+RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static --cfg getrandom_backend=\"linux_getrandom\"" \
+    SQLX_OFFLINE=true \
     cargo build --profile dist --locked --target "$host" --bin gavel
 mkdir -p target/static
 cp "target/$host/dist/gavel" target/static/gavel
