@@ -2,7 +2,8 @@
 //! (chromedriver; `scripts/test.sh` installs Debian's `chromium` and `chromium-driver`).
 //! Sign in, create an auction through the form, watch bids arrive live, lose the connection
 //! and get the missed bids on reconnecting, see the close and
-//! the result, cancel another auction, and be refused with a wrong token.
+//! the result, cancel another auction, create a bidder, be refused with a wrong token, get
+//! around by keyboard alone, and fit a phone's width.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -502,6 +503,84 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
             || count(&c, "[data-test=bidder-row]").await >= 2
     })
     .await;
+
+    // Keyboard only: Tab reaches the navigation and the list's controls, Enter follows them.
+    c.goto(&format!("{}/admin#/auctions", relay.url))
+        .await
+        .unwrap();
+    eventually(SLOW, "the auction list", || async {
+        count(&c, "[data-test=auction-row]").await >= 1
+    })
+    .await;
+    c.execute("document.activeElement?.blur(); window.focus();", vec![])
+        .await
+        .unwrap();
+    let mut reached = Vec::new();
+    for _ in 0..60 {
+        c.active_element()
+            .await
+            .unwrap()
+            .send_keys("\u{E004}") // WebDriver's Tab key
+            .await
+            .unwrap();
+        let focused = c
+            .execute(
+                "return document.activeElement?.dataset?.test ?? null",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if let Some(name) = focused.as_str() {
+            reached.push(name.to_string());
+        }
+    }
+    for wanted in [
+        "nav-auctions",
+        "nav-new-auction",
+        "nav-bidders",
+        "cancel-button",
+    ] {
+        assert!(
+            reached.iter().any(|r| r == wanted),
+            "Tab never reached {wanted}: {reached:?}"
+        );
+    }
+    let bidders = c
+        .find(Locator::Css("[data-test=nav-bidders]"))
+        .await
+        .unwrap();
+    bidders.send_keys("\u{E007}").await.unwrap(); // Enter
+    eventually(SLOW, "the bidders page, by keyboard", || async {
+        c.current_url()
+            .await
+            .is_ok_and(|u| u.fragment() == Some("/bidders"))
+            && count(&c, "[data-test=bidder-row]").await >= 1
+    })
+    .await;
+
+    // Phone width: no page is wider than the screen.
+    c.set_window_size(390, 844).await.unwrap();
+    let narrow = "return document.documentElement.scrollWidth <= window.innerWidth";
+    for (page, ready) in [
+        ("#/auctions".to_string(), "[data-test=auction-row]"),
+        (format!("#/auctions/{id}"), "[data-test=ladder-row]"),
+        ("#/auctions/new".to_string(), "[data-test=field-title]"),
+        ("#/bidders".to_string(), "[data-test=bidder-row]"),
+    ] {
+        c.goto(&format!("{}/admin{page}", relay.url)).await.unwrap();
+        eventually(SLOW, &format!("{page} fitting a phone's width"), || async {
+            count(&c, ready).await >= 1
+                && c.execute(narrow, vec![])
+                    .await
+                    .is_ok_and(|v| v.as_bool() == Some(true))
+        })
+        .await;
+    }
+    std::fs::write(
+        artifacts().join("phone-bidders.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
 
     c.close().await.unwrap();
 }
