@@ -5,262 +5,30 @@
 //! the result, cancel another auction, create a bidder, be refused with a wrong token, get
 //! around by keyboard alone, and fit a phone's width.
 
+mod browser;
 #[path = "../common/mod.rs"]
 mod common;
+mod relay;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
+use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 
+use browser::{
+    artifacts, attr, browser, click, count, eventually, set_from_now, start_driver, text,
+    type_into, LIVE, SLOW,
+};
 use common::{spawn_app, ADMIN_TOKEN};
+use relay::Relay;
 
-/// How long the page may take to show what the API already did.
-const LIVE: Duration = Duration::from_secs(1);
-/// Patience for slower steps (page loads, settlement).
-const SLOW: Duration = Duration::from_secs(15);
-
-/// A chromedriver of our own on a free port, stopped when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-    _profile: TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A directory removed when dropped (a fresh browser profile).
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn start_driver() -> Driver {
-    let bin = std::env::var("GAVEL_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let port = common::free_port();
-    let child = Command::new(&bin)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{bin} could not start ({e}); scripts/test.sh installs it"));
-    let profile = TempDir(std::env::temp_dir().join(format!("gavel-chromium-{port}")));
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + SLOW;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "chromedriver never listened");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Driver {
-        child,
-        url,
-        _profile: profile,
-    }
-}
-
-/// A headless Chromium session, with the flags this closed network needs.
-async fn browser(driver: &Driver) -> Client {
-    let chromium = std::env::var("GAVEL_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
-                format!("--user-data-dir={}", driver._profile.0.display()),
-            ],
-        }),
-    );
-    ClientBuilder::new(HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session")
-}
-
-/// A TCP relay between the browser and gavel that can drop every connection at once, as a
-/// flaky network or a restarted load balancer would, and keeps what the browser sent.
-struct Relay {
-    /// The relay's base URL, which the browser uses in place of the server's.
-    url: String,
-    /// The relayed connections; aborting them closes both sides.
-    conns: Arc<Mutex<JoinSet<()>>>,
-    /// Every byte the browser sent, in arrival order (requests are plain HTTP/1.1).
-    sent: Arc<Mutex<Vec<u8>>>,
-    /// The accept loop.
-    acceptor: tokio::task::JoinHandle<()>,
-}
-
-impl Relay {
-    async fn start(to: SocketAddr) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let conns = Arc::new(Mutex::new(JoinSet::new()));
-        let sent = Arc::new(Mutex::new(Vec::new()));
-        let (c, s) = (conns.clone(), sent.clone());
-        let acceptor = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect(to).await else {
-                    continue;
-                };
-                let sent = s.clone();
-                c.lock().unwrap().spawn(async move {
-                    let (mut cr, mut cw) = client.into_split();
-                    let (mut sr, mut sw) = server.into_split();
-                    let up = async {
-                        let mut buf = vec![0; 16 * 1024];
-                        while let Ok(n @ 1..) = cr.read(&mut buf).await {
-                            sent.lock().unwrap().extend_from_slice(&buf[..n]);
-                            if sw.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                        let _ = sw.shutdown().await;
-                    };
-                    let down = async {
-                        let _ = tokio::io::copy(&mut sr, &mut cw).await;
-                        let _ = cw.shutdown().await;
-                    };
-                    tokio::join!(up, down);
-                });
-            }
-        });
-        Relay {
-            url,
-            conns,
-            sent,
-            acceptor,
-        }
-    }
-
-    /// Drops every open connection; new ones are relayed as before.
-    fn cut(&self) {
-        self.conns.lock().unwrap().abort_all();
-    }
-
-    /// What the browser has sent so far, as text.
-    fn sent(&self) -> String {
-        String::from_utf8_lossy(&self.sent.lock().unwrap()).into_owned()
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.acceptor.abort();
-        self.cut();
-    }
-}
-
-/// Polls `probe` until it says yes, or fails naming `what`.
-async fn eventually<F, Fut>(within: Duration, what: &str, mut probe: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        if probe().await {
-            return;
-        }
-        assert!(Instant::now() < deadline, "not within {within:?}: {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-async fn count(c: &Client, css: &str) -> usize {
-    c.find_all(Locator::Css(css)).await.map_or(0, |v| v.len())
-}
-
-async fn text(c: &Client, css: &str) -> String {
-    match c.find(Locator::Css(css)).await {
-        Ok(e) => e.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
-    c.find(Locator::Css(css))
-        .await
-        .ok()?
-        .attr(name)
-        .await
-        .ok()?
-}
-
-async fn click(c: &Client, css: &str) {
-    c.wait()
-        .at_most(SLOW)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
-async fn type_into(c: &Client, css: &str, value: &str) {
-    let field = c
-        .wait()
-        .at_most(SLOW)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
-/// Sets a `datetime-local` field to `secs` from now, in the browser's own time zone.
-async fn set_from_now(c: &Client, css: &str, secs: i64) {
-    c.execute(
-        "const [css, secs] = arguments;
-         const d = new Date(Date.now() + secs * 1000);
-         const p = (n) => String(n).padStart(2, '0');
-         const el = document.querySelector(css);
-         el.value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T` +
-                    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-         el.dispatchEvent(new Event('input', {bubbles: true}));
-         el.dispatchEvent(new Event('change', {bubbles: true}));",
-        vec![json!(css), json!(secs)],
-    )
-    .await
-    .unwrap();
-}
-
+/// Opens the console through the relay and signs in with `token`.
 async fn sign_in(c: &Client, relay: &Relay, token: &str) {
     c.goto(&format!("{}/admin", relay.url)).await.unwrap();
     type_into(c, "[data-test=token-input]", token).await;
     click(c, "[data-test=signin-submit]").await;
-}
-
-/// Where artifacts of the browser tests go (screenshots).
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/console-artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[sqlx::test(migrations = "../../migrations")]
