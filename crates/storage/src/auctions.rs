@@ -1,7 +1,8 @@
 //! Auctions as stored, with their running highest bid.
 //!
-//! Every query reads whole rows (`auctions.*`) into [`AuctionRow`], so the column list
-//! lives in the migrations alone and each row becomes an [`Auction`] in one place.
+//! Every query names the columns of [`AuctionRow`] (never `*`): sqlx reads a row by
+//! position, and a column that a later release adds must not shift what this one reads
+//! (rolling upgrades and rollbacks run this binary on a newer schema).
 
 use gavel_domain::{Auction, AuctionId, AuctionStatus, NewAuction};
 use sqlx::Connection as _;
@@ -17,7 +18,10 @@ impl Storage {
             r#"INSERT INTO auctions (title, kind, currency, reserve_price, min_increment,
                                      extend_secs, starts_at, ends_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-               RETURNING *, now() AS "db_now!""#,
+               RETURNING id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                         starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                         highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
+                         clearing_price, notice, created_at, now() AS "db_now!""#,
             a.title,
             a.kind.as_str(),
             a.currency,
@@ -36,7 +40,11 @@ impl Storage {
     pub async fn get_auction(&self, id: AuctionId) -> Result<Auction, StorageError> {
         sqlx::query_as!(
             AuctionRow,
-            r#"SELECT *, now() AS "db_now!" FROM auctions WHERE id = $1"#,
+            r#"SELECT id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                      starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                      highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
+                      clearing_price, notice, created_at, now() AS "db_now!"
+               FROM auctions WHERE id = $1"#,
             id.get()
         )
         .fetch_optional(&mut *self.conn().await?)
@@ -54,7 +62,10 @@ impl Storage {
         let row = sqlx::query_as!(
             AuctionRow,
             r#"UPDATE auctions SET cancelled_at = $2::TIMESTAMPTZ WHERE id = $1
-               RETURNING *, $2::TIMESTAMPTZ AS "db_now!""#,
+               RETURNING id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                         starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                         highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
+                         clearing_price, notice, created_at, $2::TIMESTAMPTZ AS "db_now!""#,
             id.get(),
             locked.as_of,
         )
@@ -74,7 +85,11 @@ impl Storage {
     ) -> Result<Vec<Auction>, StorageError> {
         let rows = sqlx::query_as!(
             AuctionRow,
-            r#"SELECT *, now() AS "db_now!" FROM auctions
+            r#"SELECT id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                      starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                      highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
+                      clearing_price, notice, created_at, now() AS "db_now!"
+               FROM auctions
                WHERE ($1::BIGINT IS NULL OR id < $1)
                  AND ($2::TEXT IS NULL
                       OR auction_status(cancelled_at, closed_at, starts_at, ends_at, now()) = $2)
@@ -98,7 +113,11 @@ pub(crate) async fn lock_auction(
 ) -> Result<Auction, StorageError> {
     sqlx::query_as!(
         AuctionRow,
-        r#"SELECT *, clock_timestamp() AS "db_now!" FROM auctions WHERE id = $1 FOR UPDATE"#,
+        r#"SELECT id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                  starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                  highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
+                  clearing_price, notice, created_at, clock_timestamp() AS "db_now!"
+           FROM auctions WHERE id = $1 FOR UPDATE"#,
         id.get()
     )
     .fetch_optional(conn)

@@ -6,6 +6,7 @@ mod batcher;
 pub mod bidders;
 pub mod bids;
 pub mod error;
+mod failover;
 pub mod idempotency;
 pub mod notices;
 mod rows;
@@ -67,12 +68,18 @@ impl std::fmt::Debug for Storage {
 
 impl Storage {
     /// Builds a pool that connects on first use, so start-up never waits for PostgreSQL.
+    ///
+    /// Connections opened before the server was last seen unable to take writes are
+    /// closed instead of reused (`failover`), so a failover needs no restart.
     pub fn connect_lazy(options: PgConnectOptions, settings: &PoolSettings) -> Self {
+        failover::start_clock();
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .min_connections(0)
             .acquire_timeout(settings.acquire_timeout)
             .test_before_acquire(false)
+            .before_acquire(|_, meta| Box::pin(async move { Ok(keep(&meta)) }))
+            .after_release(|_, meta| Box::pin(async move { Ok(keep(&meta)) }))
             .connect_lazy_with(options);
         Self::from_pool(pool)
     }
@@ -143,6 +150,11 @@ impl Storage {
             Err(StorageError::Unavailable)
         }
     }
+}
+
+/// Whether a pooled connection may be used again.
+fn keep(meta: &sqlx::pool::PoolConnectionMetadata) -> bool {
+    !failover::opened_before_loss(meta.age)
 }
 
 /// A connection from `pool`, counted in `gavel_db_pool_waiting` while it is awaited (the

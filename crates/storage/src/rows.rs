@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use crate::StorageError;
 
-/// An `auctions` row (`SELECT auctions.*`), with the database clock at read time.
+/// The `auctions` columns this release reads, by name, with the database clock at read time.
 #[derive(Debug)]
 pub(crate) struct AuctionRow {
     pub id: i64,

@@ -117,7 +117,11 @@ impl Storage {
                FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::NUMERIC[], $5::TEXT[])
                     AS u(id, winner, bid, price, notice)
                WHERE a.id = u.id
-               RETURNING a.*, clock_timestamp() AS "db_now!""#,
+               RETURNING a.id, a.title, a.kind, a.currency, a.reserve_price, a.min_increment,
+                         a.extend_secs, a.starts_at, a.ends_at, a.cancelled_at, a.highest_bid_id,
+                         a.highest_bidder_id, a.highest_amount, a.bid_count, a.closed_at,
+                         a.winner_bidder_id, a.winning_bid_id, a.clearing_price, a.notice,
+                         a.created_at, clock_timestamp() AS "db_now!""#,
             &col_id,
             &col_winner as &[Option<i64>],
             &col_bid as &[Option<i64>],
@@ -130,7 +134,7 @@ impl Storage {
             // The notices' bodies are rendered at delivery from the settled auctions.
             sqlx::query!(
                 "INSERT INTO win_notices (auction_id, bidder_id, url)
-                 SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[])",
+                 SELECT a, b, u FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[]) AS n(a, b, u)",
                 &n_auction,
                 &n_bidder,
                 &n_url,

@@ -1,8 +1,10 @@
-//! PostgreSQL stopped and started under a running gavel; Redis killed and restarted.
+//! PostgreSQL stopped and started, or changing hands, under a running gavel; Redis killed
+//! and restarted.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod changing_hands;
 mod postgres;
 mod redis_cache;
 

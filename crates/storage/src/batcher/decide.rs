@@ -49,7 +49,11 @@ pub(super) async fn decide_batch(
     ids.dedup();
     let rows = sqlx::query_as!(
         AuctionRow,
-        r#"SELECT *, clock_timestamp() AS "db_now!" FROM auctions
+        r#"SELECT id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                  starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                  highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
+                  clearing_price, notice, created_at, clock_timestamp() AS "db_now!"
+           FROM auctions
            WHERE id = ANY($1) ORDER BY id FOR UPDATE"#,
         &ids
     )
