@@ -18,6 +18,7 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 
 pub mod services;
+pub mod sse;
 
 #[allow(unused_imports)] // not every test binary uses them
 pub use services::{PrivatePostgres, PrivateRedis};

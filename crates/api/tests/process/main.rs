@@ -1,10 +1,12 @@
-//! The `gavel` binary as ops run it: settings, sub-commands, graceful shutdown.
+//! The `gavel` binary as ops run it: settings, sub-commands, graceful shutdown, rolling
+//! upgrades.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod cli;
 mod logs;
+mod rolling;
 mod server;
 mod shutdown;
 mod wrapper;
