@@ -7,6 +7,7 @@
 //! stale entry only lets more bids through to PostgreSQL, which decides alone.
 //! With Redis down every call here is skipped, and answers stay right.
 
+mod connect;
 mod error;
 mod pubsub;
 mod scripts;
@@ -16,9 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
 use gavel_domain::{AuctionId, Money};
 
+pub use connect::RedisTarget;
 pub use error::CacheError;
 
 /// How long an auction's entry lives after its last raise.
@@ -53,9 +54,8 @@ pub struct Cache {
 }
 
 struct Inner {
-    pool: Pool,
-    /// For the dedicated pub/sub connection, which cannot come from the pool.
-    client: redis::Client,
+    /// Connections to Redis, direct or through Sentinel.
+    pools: connect::Pools,
     /// Key namespace, so several deployments (or test databases) can share one Redis.
     prefix: String,
     /// Upper bound on any one Redis call; a slow Redis must not slow bids down.
@@ -121,26 +121,20 @@ impl Cache {
         Self { inner: None }
     }
 
-    /// Builds the pool; no connection is made until first use.
+    /// Builds the pool for one Redis URL; no connection is made until first use.
     pub fn new(url: &str, prefix: &str, op_timeout: Duration) -> Result<Self, CacheError> {
-        let mut cfg = Config::from_url(url);
-        cfg.pool = Some(PoolConfig {
-            max_size: 32,
-            timeouts: Timeouts {
-                wait: Some(op_timeout),
-                create: Some(op_timeout),
-                recycle: Some(op_timeout),
-            },
-            ..Default::default()
-        });
-        let pool = cfg
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| CacheError::Config(e.to_string()))?;
-        let client = redis::Client::open(url).map_err(|e| CacheError::Config(e.to_string()))?;
+        Self::connect(&RedisTarget::Direct(url.to_string()), prefix, op_timeout)
+    }
+
+    /// Builds the pool for `target`; no connection is made until first use.
+    pub fn connect(
+        target: &RedisTarget,
+        prefix: &str,
+        op_timeout: Duration,
+    ) -> Result<Self, CacheError> {
         Ok(Self {
             inner: Some(Arc::new(Inner {
-                pool,
-                client,
+                pools: connect::Pools::new(target, op_timeout)?,
                 prefix: prefix.to_string(),
                 op_timeout,
                 // Assume the best: the first failed call or probe corrects it.
@@ -293,18 +287,10 @@ impl Inner {
     /// Runs one Redis operation within the time bound; any failure marks Redis unhealthy.
     async fn run<T, F, Fut>(&self, op: F) -> Result<T, CacheError>
     where
-        F: FnOnce(deadpool_redis::Connection) -> Fut,
+        F: FnOnce(redis::aio::MultiplexedConnection) -> Fut,
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
-        let attempt = async {
-            let conn = self
-                .pool
-                .get()
-                .await
-                .map_err(|e| CacheError::Unavailable(e.to_string()))?;
-            op(conn).await.map_err(CacheError::from)
-        };
-        let result = match tokio::time::timeout(self.op_timeout, attempt).await {
+        let result = match tokio::time::timeout(self.op_timeout, self.pools.run(op)).await {
             Ok(r) => r,
             Err(_) => Err(CacheError::Timeout),
         };

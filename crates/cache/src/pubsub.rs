@@ -35,7 +35,7 @@ impl Cache {
         };
         loop {
             let session = async {
-                let mut pubsub = inner.client.get_async_pubsub().await?;
+                let mut pubsub = inner.pools.pubsub().await?;
                 pubsub.subscribe(inner.events_channel()).await?;
                 let mut messages = pubsub.on_message();
                 while let Some(msg) = messages.next().await {

@@ -125,6 +125,13 @@ pub struct Options {
     /// Redis URL; without it the fast path is disabled.
     #[arg(long, env = "REDIS_URL", hide_env_values = true, value_parser = secret)]
     pub redis_url: Option<SecretString>,
+    /// Redis Sentinels (comma-separated `host:port`), used instead of `REDIS_URL`: each
+    /// new Redis connection goes to the primary they name.
+    #[arg(long, env = "GAVEL_REDIS_SENTINELS", value_delimiter = ',')]
+    pub redis_sentinels: Vec<String>,
+    /// The Sentinels' name for gavel's Redis (`sentinel monitor <name> …`).
+    #[arg(long, env = "GAVEL_REDIS_SENTINEL_SERVICE", default_value = "gavel")]
+    pub redis_sentinel_service: String,
     /// Admin bearer token, at least 32 characters.
     #[arg(long, env = "GAVEL_ADMIN_TOKEN", hide_env_values = true, value_parser = secret)]
     pub admin_token: Option<SecretString>,

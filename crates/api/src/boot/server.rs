@@ -9,8 +9,6 @@ use gavel_storage::{PoolSettings, Storage};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use secrecy::ExposeSecret;
-
 use crate::boot::settings::{ConfigError, Settings};
 use crate::http::state::AppState;
 use crate::http::{router, HttpOptions};
@@ -25,14 +23,17 @@ pub fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         },
     )
     .with_batching(settings.bid_batching);
-    let cache = match &settings.redis_url {
+    let cache = match &settings.redis {
         None => Cache::disabled(),
-        Some(url) => Cache::new(
-            url.expose_secret(),
-            &settings.redis_prefix,
-            settings.redis_timeout,
-        )
-        .map_err(|_| ConfigError("REDIS_URL is not a valid redis:// URL".into()))?,
+        Some(target) => Cache::connect(&target.0, &settings.redis_prefix, settings.redis_timeout)
+            .map_err(|_| match target.0 {
+            gavel_cache::RedisTarget::Direct(_) => {
+                ConfigError("REDIS_URL is not a valid redis:// URL".into())
+            }
+            gavel_cache::RedisTarget::Sentinel { .. } => {
+                ConfigError("GAVEL_REDIS_SENTINELS is not usable".into())
+            }
+        })?,
     };
     Ok(AppState::new(storage, cache, settings.admin_token.clone())
         .with_rate_limit(settings.rate_limit, settings.rate_burst)

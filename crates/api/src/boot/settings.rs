@@ -38,8 +38,8 @@ impl std::fmt::Debug for DatabaseOptions {
 pub struct Settings {
     /// Parsed PostgreSQL options (the URL itself is never kept, so never logged).
     pub database: DatabaseOptions,
-    /// Redis URL, if any (it may carry a password).
-    pub redis_url: Option<SecretString>,
+    /// Where Redis is, if anywhere.
+    pub redis: Option<RedisTarget>,
     /// Listen address.
     pub listen: SocketAddr,
     /// Admin bearer token.
@@ -122,14 +122,7 @@ impl Options {
                 "GAVEL_ADMIN_TOKEN must be set to at least {MIN_ADMIN_TOKEN_LEN} characters"
             )));
         }
-        let redis_url = given(&self.redis_url);
-        if let Some(u) = redis_url {
-            if !(u.starts_with("redis://") || u.starts_with("rediss://")) {
-                return Err(ConfigError(
-                    "REDIS_URL must start with redis:// or rediss://".into(),
-                ));
-            }
-        }
+        let redis = self.redis_target()?;
         let must_be_positive = [
             ("GAVEL_REQUEST_TIMEOUT_MS", self.request_timeout_ms),
             ("GAVEL_DB_MAX_CONNECTIONS", self.db_max_connections.into()),
@@ -154,7 +147,7 @@ impl Options {
         }
         Ok(Settings {
             database: DatabaseOptions(database),
-            redis_url: redis_url.map(SecretString::from),
+            redis,
             listen: SocketAddr::new(self.listen.bind, self.listen.port),
             admin_token: admin_token.into(),
             log_format: self.log_format,
@@ -192,6 +185,80 @@ impl Options {
                 targets: self.webhooks.targets(),
             },
         })
+    }
+}
+
+/// Where Redis is: `REDIS_URL`, or the Sentinels; its `Debug` shows no URL (a URL may
+/// carry a password).
+#[derive(Clone)]
+pub struct RedisTarget(pub gavel_cache::RedisTarget);
+
+impl std::fmt::Debug for RedisTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            gavel_cache::RedisTarget::Direct(_) => f.write_str("RedisTarget::Direct(..)"),
+            gavel_cache::RedisTarget::Sentinel { sentinels, service } => f
+                .debug_struct("RedisTarget::Sentinel")
+                .field("sentinels", sentinels)
+                .field("service", service)
+                .finish(),
+        }
+    }
+}
+
+impl Options {
+    /// `REDIS_URL` or `GAVEL_REDIS_SENTINELS` (not both), checked.
+    fn redis_target(&self) -> Result<Option<RedisTarget>, ConfigError> {
+        let sentinels: Vec<&str> = self
+            .redis_sentinels
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
+        match (given(&self.redis_url), sentinels.is_empty()) {
+            (Some(_), false) => Err(ConfigError(
+                "set REDIS_URL or GAVEL_REDIS_SENTINELS, not both".into(),
+            )),
+            (Some(url), true) => {
+                if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                    return Err(ConfigError(
+                        "REDIS_URL must start with redis:// or rediss://".into(),
+                    ));
+                }
+                Ok(Some(RedisTarget(gavel_cache::RedisTarget::Direct(
+                    url.into(),
+                ))))
+            }
+            (None, true) => Ok(None),
+            (None, false) => {
+                let mut urls = Vec::with_capacity(sentinels.len());
+                for s in sentinels {
+                    let port = s
+                        .rsplit_once(':')
+                        .map(|(host, port)| (host, port.parse::<u16>()));
+                    match port {
+                        Some((host, Ok(port))) if !host.is_empty() && port > 0 => {
+                            urls.push(format!("redis://{host}:{port}"));
+                        }
+                        _ => {
+                            return Err(ConfigError(format!(
+                                "GAVEL_REDIS_SENTINELS must list host:port addresses, not {s:?}"
+                            )))
+                        }
+                    }
+                }
+                let service = self.redis_sentinel_service.trim();
+                if service.is_empty() {
+                    return Err(ConfigError(
+                        "GAVEL_REDIS_SENTINEL_SERVICE must not be empty".into(),
+                    ));
+                }
+                Ok(Some(RedisTarget(gavel_cache::RedisTarget::Sentinel {
+                    sentinels: urls,
+                    service: service.into(),
+                })))
+            }
+        }
     }
 }
 

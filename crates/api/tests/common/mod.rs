@@ -40,6 +40,8 @@ pub const DEAD_REDIS_URL: &str = "redis://127.0.0.1:1";
 pub struct Options {
     /// Redis URL; `None` disables the cache.
     pub redis_url: Option<String>,
+    /// Redis through Sentinel instead (overrides `redis_url`).
+    pub redis_sentinel: Option<gavel_cache::RedisTarget>,
     /// Redis key prefix (shared by instances that share a database).
     pub redis_prefix: String,
     /// HTTP options.
@@ -72,6 +74,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             redis_url: Some(redis_url()),
+            redis_sentinel: None,
             redis_prefix: unique_prefix(),
             http: HttpOptions::default(),
             grace: Duration::from_secs(5),
@@ -124,9 +127,14 @@ pub async fn spawn_app_on(storage: Storage, opts: Options) -> TestApp {
 /// Starts an app that migrates by itself once it reaches PostgreSQL, as the binary does.
 pub async fn spawn_app_unmigrated(storage: Storage, opts: Options) -> TestApp {
     let pool = storage.pool().clone();
-    let cache = match &opts.redis_url {
-        Some(url) => Cache::new(url, &opts.redis_prefix, Duration::from_millis(200)).unwrap(),
-        None => Cache::disabled(),
+    let cache = match (&opts.redis_sentinel, &opts.redis_url) {
+        (Some(target), _) => {
+            Cache::connect(target, &opts.redis_prefix, Duration::from_millis(200)).unwrap()
+        }
+        (None, Some(url)) => {
+            Cache::new(url, &opts.redis_prefix, Duration::from_millis(200)).unwrap()
+        }
+        (None, None) => Cache::disabled(),
     };
     let state = AppState::new(storage, cache, ADMIN_TOKEN)
         .with_rate_limit(opts.rate.0, opts.rate.1)

@@ -1,5 +1,5 @@
 //! PostgreSQL stopped and started, or changing hands, under a running gavel; Redis killed
-//! and restarted.
+//! and restarted, or failed over by Sentinel.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -7,6 +7,7 @@ mod common;
 mod changing_hands;
 mod postgres;
 mod redis_cache;
+mod redis_sentinel;
 
 use std::time::{Duration, Instant};
 
