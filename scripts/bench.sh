@@ -4,7 +4,9 @@
 #
 # Bench: gavel measured against reference floors, in one run on this machine, on the
 # same private PostgreSQL and Redis (scripts/with-services.sh starts them unless
-# DATABASE_URL / REDIS_URL are set).
+# DATABASE_URL / REDIS_URL are set). The private PostgreSQL keeps its durable settings
+# (fsync, synchronous_commit, full_page_writes on), as production runs it; gavel's bid
+# runs report CPU time per decided bid in gavel and in PostgreSQL (from /proc).
 #
 #   1. Builds the release binaries (gavel, gavel-loadgen, gavel-hello).
 #   2. Starts gavel (GAVEL_RATE_LIMIT=0, RUST_LOG=warn, a generated admin token, a free
@@ -17,6 +19,7 @@
 #      medians over the rounds are reported.
 #   4. Once each: gavel `bids-hopeless`, `bids-hot`, `get`, `list` (closed loop), then
 #      `bids` open loop at half the median closed-loop bids rate.
+#      Then `bids` spread over two and three gavel instances on the one PostgreSQL.
 #   5. Optionally (BENCH_SOAK_SECONDS > 0) a long open-loop `bids` run at that half rate,
 #      with gavel's RSS at its start, middle and end.
 #   6. Prints a table, the ratios against their targets and gavel's peak RSS; writes
@@ -43,7 +46,8 @@ if [[ "${1:-}" != --inner ]]; then
         SQLX_OFFLINE=true cargo build --release \
             --bin gavel --bin gavel-loadgen --bin gavel-hello >&2
     fi
-    exec scripts/with-services.sh scripts/bench.sh --inner
+    # PostgreSQL at its durable settings, as production runs it.
+    GAVEL_PG_DURABLE=1 exec scripts/with-services.sh scripts/bench.sh --inner
 fi
 
 # ------------------------------------------------------------------ inside --
@@ -97,6 +101,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/gavel-bench.XXXXXX")
 # ----------------------------------------------------------------- cleanup --
 
 gavel_pid='' hello_pid='' sampler_pid=''
+extra_pids=() # more gavel instances, for the scaling runs
 
 stop() { # PID: TERM, then KILL after 10 s; reaped
     local pid=$1
@@ -119,6 +124,7 @@ cleanup() {
     fi
     stop "$gavel_pid"
     gavel_pid=''
+    for pid in "${extra_pids[@]}"; do stop "$pid"; done
     rm -rf -- "$work"
     return "$rc"
 }
@@ -226,7 +232,10 @@ loadgen() {
     printf '%s\n' "$line"
 }
 
-gavel_run() { loadgen "$1" "$secs" --url "$gavel_url" "${@:2}"; }
+# CPU time per decided request, in gavel and in PostgreSQL (the postmaster and its
+# backends), from /proc; PostgreSQL only when its data directory is readable here.
+cpu_args=()
+gavel_run() { loadgen "$1" "$secs" --url "$gavel_url" "${cpu_args[@]}" "${@:2}"; }
 
 # ---------------------------------------------------------------- services --
 
@@ -259,6 +268,17 @@ for ((i = 0; ; i++)); do
     ((i < 600)) || die "gavel did not create its tables within 60 s"
     sleep 0.1
 done
+
+cpu_args=(--cpu "gavel=$gavel_pid")
+pg_data=$(psql_q "SHOW data_directory" 2>/dev/null) || pg_data=''
+if [[ -r "$pg_data/postmaster.pid" ]]; then
+    cpu_args+=(--cpu "postgres=$(head -n1 "$pg_data/postmaster.pid")")
+else
+    log "warning: PostgreSQL's data directory is not readable here: no CPU figure for it"
+fi
+durability=$(psql_q "SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' ||
+    current_setting('synchronous_commit') || ' full_page_writes=' || current_setting('full_page_writes')")
+log "PostgreSQL: $durability"
 
 pg_bidder=$(psql_q "INSERT INTO bidders (name, api_key_hash, webhook_secret)
     VALUES ('pgbench', decode(md5(random()::text || clock_timestamp()::text), 'hex'), 'pgbench')
@@ -327,12 +347,14 @@ pgbench_run() {
 # ------------------------------------------------------------------- runs --
 
 log "$rounds round(s) of ${secs}s (+${warmup}s warm-up) each, $conns connections; JSON lines in $jsonl"
-bids_rps=() bids_decided=() bids_p99=() pg_tps=() pg_p99=() hello_rps=() hello_p99=()
+bids_rps=() bids_decided=() bids_p99=() bids_cpu_gavel=() bids_cpu_pg=() pg_tps=() pg_p99=() hello_rps=() hello_p99=()
 for ((r = 1; r <= rounds; r++)); do
     j=$(gavel_run "bids-r$r" --workload bids --connections "$conns")
     bids_rps+=("$(jget "$j" requests_per_second)")
     bids_decided+=("$(jget "$j" decided_per_second)")
     bids_p99+=("$(jget "$j" p99)")
+    bids_cpu_gavel+=("$(jget "$j" cpu_gavel_us_per_decided)")
+    bids_cpu_pg+=("$(jget "$j" cpu_postgres_us_per_decided)")
     j=$(pgbench_run "pgbench-bid-r$r")
     pg_tps+=("$(jget "$j" requests_per_second)")
     pg_p99+=("$(jget "$j" p99)")
@@ -348,6 +370,23 @@ done
 
 half_rate=$(awk -v r="$(median "${bids_rps[@]}")" 'BEGIN { h = int(r / 2); print (h < 1 ? 1 : h) }')
 open_json=$(gavel_run bids-open --workload bids --rate "$half_rate" --connections "$conns")
+
+# The same bids spread over one, two and three gavel instances on the one PostgreSQL
+# (the first figure is the rounds' median; CPU summed over the instances).
+scale_urls=() scale_json=()
+for n in 2 3; do
+    port=$(free_port)
+    PORT=$port GAVEL_BIND=127.0.0.1 GAVEL_RATE_LIMIT=0 RUST_LOG=warn \
+        target/release/gavel serve >"$gavel_log.$n" 2>&1 &
+    extra_pids+=("$!")
+    cpu_args+=(--cpu "gavel=$!")
+    scale_urls+=(--also-url "http://127.0.0.1:$port")
+    for ((i = 0; i < 100; i++)); do
+        PORT=$port GAVEL_BIND=127.0.0.1 target/release/gavel healthcheck 2>/dev/null && break
+        sleep 0.1
+    done
+    scale_json+=("$(gavel_run "bids-x$n" --workload bids --connections "$conns" "${scale_urls[@]}")")
+done
 
 soak_line=''
 if ((soak > 0)); then
@@ -385,6 +424,8 @@ verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "null") print "n/a"; else 
     echo
     echo "medians over $rounds round(s):"
     printf '  gavel bids decided/s   %s   (p99 %s ms)\n' "$m_bids" "$(median "${bids_p99[@]}")"
+    printf '  CPU per decided bid    gavel %s us, PostgreSQL %s us\n' \
+        "$(median "${bids_cpu_gavel[@]}")" "$(median "${bids_cpu_pg[@]}")"
     printf '  pgbench one-bid TPS    %s   (p99 %s ms)\n' "$m_pg" "$(median "${pg_p99[@]}")"
     printf '  gavel-hello req/s      %s   (p99 %s ms)\n' "$m_hello" "$(median "${hello_p99[@]}")"
     printf '  gavel GET req/s        %s   (p99 %s ms)\n' "$get_rps" "$(jget "$get_json" p99)"
@@ -393,6 +434,13 @@ verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "null") print "n/a"; else 
     printf '  gavel GET req/s / hello req/s        %s   (target >= 0.5: %s)\n' "$r_hello" "$(verdict "$r_hello" 0.5)"
     printf '  open-loop bids at %s/s: p99 %s ms, p99.9 %s ms, errors %s\n' "$half_rate" \
         "$(jget "$open_json" p99)" "$(jget "$open_json" p999)" "$(jget "$open_json" error_count)"
+    printf '  instances 1/2/3 on one PostgreSQL: bids decided/s %s / %s / %s\n' "$m_bids" \
+        "$(jget "${scale_json[0]}" decided_per_second)" "$(jget "${scale_json[1]}" decided_per_second)"
+    for j in "${scale_json[@]}"; do
+        printf '    %s: CPU per decided bid, all gavels %s us, PostgreSQL %s us\n' "$(jget "$j" label)" \
+            "$(jget "$j" cpu_gavel_us_per_decided)" "$(jget "$j" cpu_postgres_us_per_decided)"
+    done
+    printf '  PostgreSQL             %s\n' "$durability"
     printf '  gavel peak RSS (VmHWM)               %s KiB\n' "$peak_rss"
     if [[ -n "$soak_line" ]]; then
         read -r s0 s1 s2 <<<"$soak_line"

@@ -11,6 +11,9 @@
 #   exported as postgres://postgres@127.0.0.1:PORT/postgres.
 # - If REDIS_URL is unset/empty, a private redis-server is started on a free
 #   port on 127.0.0.1; REDIS_URL is exported as redis://127.0.0.1:PORT.
+# - The private PostgreSQL trades durability for speed (fsync, synchronous_commit
+#   and full_page_writes off), which tests can afford; GAVEL_PG_DURABLE=1 keeps
+#   PostgreSQL's durable defaults (the bench: what production runs).
 # - Services given via the environment are used as they are and left alone.
 # - Always exported: GAVEL_TEST_PG_BIN (PostgreSQL server bin dir, so tests
 #   can start extra private clusters) and GAVEL_TEST_PG_RUNAS ("postgres" when
@@ -208,8 +211,12 @@ start_pg() {
         NEXT_PORT=$((port + 1))
         PG_STARTED=true
         rc=0
+        local -a durability=(synchronous_commit=off full_page_writes=off)
+        if [[ "${GAVEL_PG_DURABLE:-0}" == 1 ]]; then
+            durability=(fsync=on synchronous_commit=on full_page_writes=on)
+        fi
         svc_pg_start "$TMP_DIR" "$port" max_connections=400 shared_buffers=128MB \
-            synchronous_commit=off full_page_writes=off || rc=$?
+            "${durability[@]}" || rc=$?
         if ((rc == SVC_PORT_TAKEN)); then
             log "port $port was taken, retrying (attempt $attempt)"
             continue

@@ -70,6 +70,11 @@ pub struct Args {
     /// `reserve_price` of created auctions.
     #[arg(long, default_value = "1.00")]
     pub reserve: String,
+    /// Report the CPU time this process tree (a process and its direct children) used in
+    /// the measured window, per decided request: `NAME=PID`, repeatable (e.g.
+    /// `gavel=1234`, `postgres=<postmaster pid>`); trees under one name are added up.
+    #[arg(long = "cpu", value_parser = crate::cpu::parse_watched)]
+    pub cpu: Vec<crate::cpu::Watched>,
     /// Label copied into the report.
     #[arg(long, default_value = "run")]
     pub label: String,

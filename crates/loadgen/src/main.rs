@@ -7,6 +7,7 @@
 
 mod amounts;
 mod cli;
+mod cpu;
 mod driver;
 mod progress;
 mod report;
@@ -71,6 +72,7 @@ async fn run(args: Args) -> Result<(), String> {
     );
 
     let window = Window::starting_now(args.warmup(), args.measured());
+    let cpu = tokio::spawn(cpu::measure(args.cpu.clone(), window));
     let progress = Progress::start(window, &args.label);
     let outcome = match args.rate {
         None => driver::closed_loop(target, args.connections, window, &progress).await,
@@ -94,7 +96,12 @@ async fn run(args: Args) -> Result<(), String> {
         duration: outcome.duration,
         max_send_lag: args.rate.map(|_| outcome.max_send_lag),
     };
-    let summary = report::summarize(&info, &outcome.recorder);
+    let mut summary = report::summarize(&info, &outcome.recorder);
+    if !args.cpu.is_empty() {
+        let used = cpu.await.map_err(|e| e.to_string())?;
+        let decided = summary["decided_count"].as_u64().unwrap_or(0);
+        cpu::report(&mut summary, &used, decided);
+    }
     eprint!("{}", table::render(&summary));
     println!("{summary}");
     Ok(())
