@@ -48,15 +48,8 @@ apt_get() {
 }
 
 # need CMD PKG: CMD on PATH, installing Debian package PKG when it is missing.
-need() {
-    command -v "$1" >/dev/null 2>&1 && return 0
-    log "installing $2 (for $1)"
-    if ! apt_get install -y --no-install-recommends "$2"; then
-        cat "$tmp/apt.log"
-        echo "$1 is missing and apt-get install $2 failed"
-        return 1
-    fi
-    command -v "$1" >/dev/null 2>&1 || { echo "$2 is installed but $1 is not on PATH"; return 1; }
+need() { # COMMAND PACKAGE: scripts/need.sh, its output kept for a failure
+    scripts/need.sh "$1=$2" >>"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; return 1; }
 }
 
 # Prints the caddy to use: one on PATH, else Debian's package unpacked (not installed)
@@ -104,7 +97,7 @@ need_venv() {
 
 # ---------------------------------------------------------------- checks --
 
-scripts=(scripts/*.sh deploy/*.sh)
+scripts=(scripts/*.sh deploy/*.sh deploy/cluster/*.sh)
 
 check_bash_syntax() {
     local f rc=0
@@ -385,6 +378,17 @@ check_compose() {
     return "$rc"
 }
 
+# deploy/cluster/haproxy.cfg as setup-node.sh fills it, checked by HAProxy itself.
+check_cluster_haproxy() {
+    need haproxy haproxy || return 1
+    need envsubst gettext-base || return 1
+    haproxy -v | head -n1
+    # shellcheck disable=SC2016 # envsubst's list of variables, not an expansion
+    DB1_IP=10.0.0.11 DB2_IP=10.0.0.12 DB3_IP=10.0.0.13 \
+        envsubst '${DB1_IP} ${DB2_IP} ${DB3_IP}' <deploy/cluster/haproxy.cfg >"$tmp/haproxy.cfg" &&
+        haproxy -c -f "$tmp/haproxy.cfg"
+}
+
 # ------------------------------------------------------------------- run --
 
 failed=()
@@ -403,7 +407,7 @@ run() {
     fi
 }
 
-run "bash -n (${#scripts[@]} scripts in scripts/, deploy/)" check_bash_syntax
+run "bash -n (${#scripts[@]} scripts in scripts/, deploy/, deploy/cluster/)" check_bash_syntax
 run "scripts are executable" check_executable
 run "shellcheck (${#scripts[@]} scripts)" check_shellcheck
 run "systemd-analyze verify deploy/gavel.service" check_unit_verify
@@ -413,6 +417,7 @@ run "deploy/grafana-dashboard.json (JSON, datasource, PromQL, metrics)" check_gr
 run "caddy validate deploy/Caddyfile (one and two instances, fmt)" check_caddy
 run "deploy/Dockerfile (hadolint, stages, user, healthcheck)" check_dockerfile
 run "docker compose config (docker-compose.yml)" check_compose
+run "haproxy -c deploy/cluster/haproxy.cfg" check_cluster_haproxy
 
 if ((${#failed[@]} > 0)); then
     log "${#failed[@]} check(s) failed: ${failed[*]}"

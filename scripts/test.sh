@@ -41,20 +41,9 @@ export GAVEL_SCHEMATHESIS
 
 # Debian packages of tools the tests run: promtool (in `prometheus`) checks /metrics;
 # chromium and chromedriver drive the admin console.
-apt_install() {
-    command -v apt-get >/dev/null 2>&1 || { log "error: $* missing and no apt-get"; exit 1; }
-    log "installing $*"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2 || {
-        apt-get update >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2
-    }
-}
-command -v promtool >/dev/null 2>&1 || apt_install prometheus
+scripts/need.sh promtool=prometheus chromium=chromium chromedriver=chromium-driver
 GAVEL_PROMTOOL=$(command -v promtool)
 export GAVEL_PROMTOOL
-# Headless Chromium and its WebDriver for the admin console's browser tests.
-{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 ||
-    apt_install chromium chromium-driver
 GAVEL_CHROMEDRIVER=$(command -v chromedriver)
 GAVEL_CHROMIUM=$(command -v chromium)
 export GAVEL_CHROMEDRIVER GAVEL_CHROMIUM
@@ -71,3 +60,10 @@ scripts/check-deploy.sh
 
 log "cargo test --workspace $*"
 scripts/with-services.sh cargo test --workspace "$@"
+
+# The failover drill, short: one failover of a loopback Patroni cluster under two gavel
+# instances and bid load (about a minute; scripts/failover.sh runs the whole drill).
+if (($# == 0)); then
+    log "scripts/failover.sh --debug --short"
+    scripts/failover.sh --debug --short >/dev/null
+fi
