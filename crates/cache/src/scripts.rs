@@ -1,5 +1,5 @@
 //! The Lua scripts. Amounts travel as 19-digit zero-padded counts of ten-thousandths
-//! (`Money::to_sortable_key`), compared as strings: Lua's numbers are doubles and
+//! (`sortable::to_key`), compared as strings: Lua's numbers are doubles and
 //! would round 18-digit amounts.
 
 use std::sync::OnceLock;

@@ -13,7 +13,7 @@ pub const MAX_NAME_CHARS: usize = 200;
 /// A bidder as stored (never its key or secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bidder {
-    /// Id.
+    /// Its id, positive.
     pub id: BidderId,
     /// Display name.
     pub name: String,

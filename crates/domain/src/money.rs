@@ -29,7 +29,7 @@ pub struct Money(Decimal);
 pub struct MoneyError(pub String);
 
 impl Money {
-    /// Zero.
+    /// No money: the least reserve price.
     pub const ZERO: Money = Money(Decimal::ZERO);
 
     /// Wraps a decimal after checking it fits `NUMERIC(18,4)` and is not negative.

@@ -27,7 +27,7 @@ pub struct AuctionInfo {
 pub struct Fixture {
     /// Bidder API keys.
     pub keys: Vec<String>,
-    /// Auctions.
+    /// The auctions bid on, with what each needs next.
     pub auctions: Vec<AuctionInfo>,
 }
 

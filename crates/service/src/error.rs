@@ -36,6 +36,9 @@ pub enum ServiceError {
     /// Too much work queued on this instance; retry shortly.
     #[error("overloaded")]
     Overloaded,
+    /// The services could not be built (at start-up).
+    #[error("cannot start: {0}")]
+    Setup(String),
     /// A bug or an unexpected database answer.
     #[error("storage failed")]
     Internal(#[source] StorageError),

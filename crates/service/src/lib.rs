@@ -14,8 +14,11 @@ pub mod notices;
 pub mod raises;
 pub mod settlement;
 pub mod streams;
+pub mod workers;
 
 use std::sync::Arc;
+
+use std::time::Duration;
 
 use gavel_cache::Cache;
 use gavel_storage::Storage;
@@ -26,71 +29,117 @@ pub use bidders::CreatedBidder;
 pub use bidding::BidAnswer;
 pub use error::ServiceError;
 pub use events::EventHub;
+pub use gavel_cache::CacheHealth;
+pub use gavel_storage::PoolStats;
 pub use notices::WebhookSettings;
 pub use streams::StreamSettings;
 
-/// Everything the use cases need; shared by handlers and workers behind an `Arc`.
+/// What the services are built with, checked before (settings are fixed once built).
+#[derive(Debug, Clone, Default)]
+pub struct ServiceSettings {
+    /// How win notices are delivered.
+    pub webhooks: WebhookSettings,
+    /// How many event streams may be open.
+    pub streams: StreamSettings,
+}
+
+/// Everything the use cases need; shared by handlers and workers behind an `Arc`. Its
+/// parts are private: callers go through its methods, the use cases.
 pub struct Services {
     /// PostgreSQL, the source of truth.
-    pub storage: Storage,
+    storage: Storage,
     /// Redis fast path (possibly disabled).
-    pub cache: Cache,
+    cache: Cache,
     /// What this instance knows of auctions in memory (reads, floors).
-    pub board: board::Board,
+    board: board::Board,
     /// Fast-path raises waiting to be sent to Redis.
-    pub raises: raises::Raises,
+    raises: raises::Raises,
     /// Open event streams, counted against their limits.
-    pub streams: Arc<streams::StreamLimits>,
+    streams: Arc<streams::StreamLimits>,
     /// Wakes the closer before its nap ends.
     closer: tokio::sync::Notify,
     /// Turns bearer tokens into callers.
-    pub auth: Authenticator,
+    auth: Authenticator,
     /// Auction events for open streams, on this and other instances.
-    pub events: Arc<EventHub>,
+    events: Arc<EventHub>,
     /// How win notices are delivered.
-    pub webhooks: WebhookSettings,
+    webhooks: WebhookSettings,
     /// HTTP client for win notices (rustls, no redirects, inward addresses dropped).
-    pub http_client: reqwest::Client,
+    http_client: reqwest::Client,
+}
+
+/// What `/ready` reports: each dependency as checked by the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    /// PostgreSQL answered (and is migrated).
+    pub postgres: bool,
+    /// Redis as probed now.
+    pub redis: CacheHealth,
 }
 
 impl Services {
-    /// Builds the services; nothing connects yet.
-    pub fn new(storage: Storage, cache: Cache, admin_token: &SecretString) -> Self {
-        Self {
+    /// Builds the services; nothing connects yet. Fails only when the win-notice client
+    /// cannot be built: gavel then does not start, rather than send notices unguarded.
+    pub fn new(
+        storage: Storage,
+        cache: Cache,
+        admin_token: &SecretString,
+        settings: ServiceSettings,
+    ) -> Result<Self, ServiceError> {
+        Ok(Self {
             storage,
             cache,
             board: board::Board::default(),
             raises: raises::Raises::default(),
             closer: tokio::sync::Notify::new(),
-            streams: streams::StreamLimits::new(streams::StreamSettings::default()),
+            streams: streams::StreamLimits::new(settings.streams),
             auth: Authenticator::new(admin_token),
             events: Arc::new(EventHub::default()),
-            webhooks: WebhookSettings::default(),
-            http_client: notices::notice_client(WebhookSettings::default().targets),
+            http_client: notices::notice_client(settings.webhooks.targets)?,
+            webhooks: settings.webhooks,
+        })
+    }
+
+    /// Checks PostgreSQL (within `db_within`) and Redis now, at once.
+    pub async fn ready(&self, db_within: Duration) -> Readiness {
+        let (pg, redis) = tokio::join!(
+            tokio::time::timeout(db_within, self.storage.ping()),
+            self.cache.probe()
+        );
+        Readiness {
+            postgres: matches!(pg, Ok(Ok(()))),
+            redis,
         }
     }
 
-    /// Sets how many event streams may be open.
-    pub fn with_stream_limits(mut self, settings: streams::StreamSettings) -> Self {
-        self.set_stream_limits(settings);
-        self
+    /// The PostgreSQL pool's state (no I/O).
+    pub fn pool_stats(&self) -> PoolStats {
+        self.storage.pool_stats()
     }
 
-    /// Sets how many event streams may be open, in place.
-    pub fn set_stream_limits(&mut self, settings: streams::StreamSettings) {
-        self.streams = streams::StreamLimits::new(settings);
+    /// Event streams open on this instance.
+    pub fn open_streams(&self) -> usize {
+        self.streams.open()
     }
 
-    /// Sets how win notices are delivered.
-    pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
-        self.set_webhooks(settings);
-        self
+    /// Auctions with streams open on them on this instance.
+    pub fn watched_auctions(&self) -> usize {
+        self.events.watched()
     }
 
-    /// Sets how win notices are delivered, in place (the client follows the targets).
-    pub fn set_webhooks(&mut self, settings: WebhookSettings) {
-        self.http_client = notices::notice_client(settings.targets);
-        self.webhooks = settings;
+    /// Flips when streams are to end (shutdown).
+    pub fn streams_closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.events.closed()
+    }
+
+    /// Ends every open event stream (at shutdown: they never end by themselves).
+    pub fn close_streams(&self) {
+        self.events.close();
+    }
+
+    /// Returns PostgreSQL's connections politely (at shutdown).
+    pub async fn close(&self) {
+        self.storage.close().await;
     }
 
     /// Takes an event from another instance (through Redis): its streams here get it, and

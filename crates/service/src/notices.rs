@@ -11,6 +11,7 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
+use crate::ServiceError;
 use crate::Services;
 
 /// How deliveries are made.
@@ -56,13 +57,16 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 /// The HTTP client for notices: rustls, no redirects, and a resolver that drops every
 /// address `targets` does not allow, so a name that resolves inward (now or later) is never
 /// connected to.
-pub fn notice_client(targets: Targets) -> reqwest::Client {
+///
+/// Fails rather than fall back to a default client, which would follow redirects and
+/// connect anywhere.
+pub fn notice_client(targets: Targets) -> Result<reqwest::Client, ServiceError> {
     reqwest::Client::builder()
         .user_agent(concat!("gavel/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(std::sync::Arc::new(Guarded(targets)))
         .build()
-        .unwrap_or_default()
+        .map_err(|e| ServiceError::Setup(format!("the win-notice HTTP client: {e}")))
 }
 
 /// Resolves names to the addresses notices may reach.

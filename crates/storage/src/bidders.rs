@@ -5,8 +5,9 @@ use gavel_domain::{Bidder, BidderId};
 use crate::rows::BidderRow;
 use crate::{Storage, StorageError};
 
-/// A bidder to store; the caller made the key and keeps only its hash here.
-#[derive(Debug, Clone)]
+/// A bidder to store; the caller made the key and keeps only its hash here (its `Debug`
+/// shows neither the hash nor the secret).
+#[derive(Clone)]
 pub struct NewBidderRow<'a> {
     /// Display name.
     pub name: &'a str,
@@ -16,6 +17,15 @@ pub struct NewBidderRow<'a> {
     pub api_key_hash: &'a [u8],
     /// Secret that signs win notices.
     pub webhook_secret: &'a str,
+}
+
+impl std::fmt::Debug for NewBidderRow<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewBidderRow")
+            .field("name", &self.name)
+            .field("webhook_url", &self.webhook_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Storage {

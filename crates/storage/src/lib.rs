@@ -45,6 +45,17 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
 }
 
+/// The connection pool's state, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open (idle or in use).
+    pub open: u32,
+    /// Connections open and idle.
+    pub idle: usize,
+    /// Most connections the pool opens.
+    pub max: u32,
+}
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Storage {
@@ -129,6 +140,24 @@ impl Storage {
             .fetch_one(&mut *self.conn().await?)
             .await?;
         Ok(())
+    }
+
+    /// Answers whether PostgreSQL can be reached now, migrated or not (one-shot commands
+    /// check this before they start).
+    pub async fn reach(&self) -> Result<(), StorageError> {
+        sqlx::query_scalar!("SELECT 1 AS \"one!\"")
+            .fetch_one(&mut *acquire(&self.pool).await?)
+            .await?;
+        Ok(())
+    }
+
+    /// How the connection pool stands now (no I/O).
+    pub fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            open: self.pool.size(),
+            idle: self.pool.num_idle(),
+            max: self.pool.options().get_max_connections(),
+        }
     }
 
     /// Closes the pool, waiting for connections in use to be returned.

@@ -7,8 +7,8 @@ use sqlx::Connection as _;
 use crate::rows::{auction_id, bid_id, bidder_id, money};
 use crate::{Storage, StorageError};
 
-/// A notice claimed for one delivery attempt.
-#[derive(Debug, Clone)]
+/// A notice claimed for one delivery attempt (its `Debug` leaves the secret out).
+#[derive(Clone)]
 pub struct DueNotice {
     /// Row id.
     pub id: i64,
@@ -20,6 +20,17 @@ pub struct DueNotice {
     pub attempts: i32,
     /// The winner's signing secret.
     pub webhook_secret: String,
+}
+
+impl std::fmt::Debug for DueNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DueNotice")
+            .field("id", &self.id)
+            .field("notice", &self.notice)
+            .field("url", &self.url)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How one attempt ended.

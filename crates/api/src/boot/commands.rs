@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use gavel_cache::Cache;
 use gavel_domain::NewBidderInput;
-use gavel_service::{ServiceError, Services, WebhookSettings};
+use gavel_service::{ServiceError, ServiceSettings, Services, WebhookSettings};
 use gavel_storage::{PoolSettings, Storage};
 use secrecy::SecretString;
 
@@ -44,11 +44,19 @@ pub async fn run(cli: Cli) -> Result<(), ConfigError> {
                 .migrate()
                 .await
                 .map_err(|e| ConfigError(format!("migration failed: {e}")))?;
-            let services = Services::new(storage, Cache::disabled(), &SecretString::default())
-                .with_webhooks(WebhookSettings {
-                    targets: webhooks.targets(),
+            let services = Services::new(
+                storage,
+                Cache::disabled(),
+                &SecretString::default(),
+                ServiceSettings {
+                    webhooks: WebhookSettings {
+                        targets: webhooks.targets(),
+                        ..Default::default()
+                    },
                     ..Default::default()
-                });
+                },
+            )
+            .map_err(|e| ConfigError(e.to_string()))?;
             let created = services
                 .create_bidder(NewBidderInput {
                     name: Some(name),
@@ -100,8 +108,8 @@ async fn connect(database: &DatabaseArgs) -> Result<Storage, ConfigError> {
             acquire_timeout: Duration::from_secs(10),
         },
     );
-    sqlx::query("SELECT 1")
-        .execute(storage.pool())
+    storage
+        .reach()
         .await
         .map_err(|_| ConfigError("cannot connect to the database at DATABASE_URL".into()))?;
     Ok(storage)

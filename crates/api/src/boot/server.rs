@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use gavel_cache::Cache;
+use gavel_service::{ServiceSettings, Services};
 use gavel_storage::{PoolSettings, Storage};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -35,11 +36,19 @@ pub fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
             }
         })?,
     };
-    Ok(AppState::new(storage, cache, settings.admin_token.clone())
+    let services = Services::new(
+        storage,
+        cache,
+        &settings.admin_token,
+        ServiceSettings {
+            webhooks: settings.webhooks.clone(),
+            streams: settings.streams,
+        },
+    )
+    .map_err(|e| ConfigError(e.to_string()))?;
+    Ok(AppState::new(services)
         .with_rate_limit(settings.rate_limit, settings.rate_burst)
-        .with_metrics_token(settings.metrics_token.as_ref())
-        .with_webhooks(settings.webhooks.clone())
-        .with_stream_limits(settings.streams))
+        .with_metrics_token(settings.metrics_token.as_ref()))
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then stops accepting,
@@ -54,15 +63,15 @@ pub async fn serve(
     let _ = crate::http::metrics::handle();
     let (stop_tx, stop_rx) = watch::channel(false);
     crate::workers::spawn_all(&state, stop_rx.clone());
-    let storage = state.services.storage.clone();
-    let events = state.services.events.clone();
+    let services = state.services.clone();
     let app = router(state, &http);
     let mut grace_rx = stop_rx;
+    let services_for_signal = services.clone();
     let signalled = async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections, finishing requests in flight");
         // Event streams never finish by themselves: end them so shutdown is not held up.
-        events.close();
+        services_for_signal.close_streams();
         let _ = stop_tx.send(true);
     };
     let server = super::connections::serve(listener, app, http.connections, signalled);
@@ -75,7 +84,7 @@ pub async fn serve(
         _ = deadline => tracing::warn!("grace period over; dropping requests still in flight"),
     }
     // Returns connections to PostgreSQL politely; bounded so a dead database cannot hold us.
-    let _ = tokio::time::timeout(Duration::from_secs(2), storage.close()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), services.close()).await;
     tracing::info!("stopped");
     Ok(())
 }

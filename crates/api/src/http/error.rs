@@ -278,7 +278,7 @@ impl From<ServiceError> for ApiError {
                 retry_after_secs: 1,
             },
             ServiceError::TooManyStreams { per_key: false } => ApiError::Overloaded,
-            e @ ServiceError::Internal(_) => ApiError::internal(e),
+            e @ (ServiceError::Internal(_) | ServiceError::Setup(_)) => ApiError::internal(e),
         }
     }
 }

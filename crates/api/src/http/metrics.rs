@@ -227,12 +227,11 @@ pub async fn render(State(state): State<AppState>, parts: Parts) -> Response {
 
 /// Gauges read at scrape time from what the process holds (no I/O).
 fn sample_gauges(state: &AppState) {
-    let pool = state.services.storage.pool();
-    let (size, idle) = (pool.size() as f64, pool.num_idle() as f64);
+    let pool = state.services.pool_stats();
+    let (open, idle) = (f64::from(pool.open), pool.idle as f64);
     metrics::gauge!("gavel_db_pool_connections", "state" => "idle").set(idle);
-    metrics::gauge!("gavel_db_pool_connections", "state" => "busy").set((size - idle).max(0.0));
-    metrics::gauge!("gavel_db_pool_max_connections")
-        .set(f64::from(pool.options().get_max_connections()));
-    metrics::gauge!("gavel_event_streams_open").set(state.services.streams.open() as f64);
+    metrics::gauge!("gavel_db_pool_connections", "state" => "busy").set((open - idle).max(0.0));
+    metrics::gauge!("gavel_db_pool_max_connections").set(f64::from(pool.max));
+    metrics::gauge!("gavel_event_streams_open").set(state.services.open_streams() as f64);
     metrics::gauge!("gavel_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }

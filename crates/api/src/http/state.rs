@@ -3,11 +3,9 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use gavel_cache::Cache;
 use gavel_domain::BidderId;
 use gavel_service::auth::hash_token;
-use gavel_service::{Services, StreamSettings, WebhookSettings};
-use gavel_storage::Storage;
+use gavel_service::Services;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use secrecy::{ExposeSecret, SecretString};
@@ -24,29 +22,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state; nothing connects yet.
-    pub fn new(storage: Storage, cache: Cache, admin_token: impl Into<SecretString>) -> Self {
+    /// The state around `services` (built and configured by the caller).
+    pub fn new(services: Services) -> Self {
         Self {
-            services: Arc::new(Services::new(storage, cache, &admin_token.into())),
+            services: Arc::new(services),
             rate_limiter: None,
             metrics_token_hash: None,
         }
-    }
-
-    /// Sets how win notices are delivered (before the state is shared).
-    pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
-        if let Some(s) = Arc::get_mut(&mut self.services) {
-            s.set_webhooks(settings);
-        }
-        self
-    }
-
-    /// Sets how many event streams may be open (before the state is shared).
-    pub fn with_stream_limits(mut self, settings: StreamSettings) -> Self {
-        if let Some(s) = Arc::get_mut(&mut self.services) {
-            s.set_stream_limits(settings);
-        }
-        self
     }
 
     /// Limits each bidder to `per_second` requests with bursts of `burst`; 0 turns it off.

@@ -2,13 +2,12 @@
 //! them (by the domain's visibility rules).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use gavel_cache::CacheHealth;
 use gavel_domain::visibility::{is_winning, sees_highest};
 use gavel_domain::{
     Auction, AuctionId, AuctionKind, AuctionStatus, Bid, BidId, Bidder, BidderId, HighestBid,
     Money, NoticeState, Viewer,
 };
-use gavel_service::CreatedBidder;
+use gavel_service::{CacheHealth, CreatedBidder};
 use secrecy::ExposeSecret;
 use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
@@ -31,9 +30,9 @@ fn ts_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Er
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Bidder)]
 pub struct BidderView {
-    /// Id.
+    /// The bidder's id, positive.
     pub id: BidderId,
-    /// Name.
+    /// Its display name, 1..=200 characters.
     pub name: String,
     /// Where win notices go, or null.
     #[schema(required = true)]
@@ -101,14 +100,14 @@ pub struct ResultView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Auction)]
 pub struct AuctionView {
-    /// Id.
+    /// The auction's id, positive.
     pub id: AuctionId,
-    /// Title.
+    /// What admins call it, 1..=200 characters.
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
-    /// Kind.
+    /// `english` (open, ascending) or a sealed kind.
     pub kind: AuctionKind,
-    /// Currency.
+    /// ISO 4217 code, three upper-case letters.
     #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: String,
     /// Reserve price.
@@ -118,10 +117,10 @@ pub struct AuctionView {
     /// Anti-sniping window, in seconds.
     #[schema(minimum = 0, maximum = 3600)]
     pub extend_secs: i32,
-    /// Start.
+    /// When bids start being accepted.
     #[serde(serialize_with = "ts")]
     pub starts_at: DateTime<Utc>,
-    /// End.
+    /// When bidding ends (moved by anti-sniping extensions).
     #[serde(serialize_with = "ts")]
     pub ends_at: DateTime<Utc>,
     /// Status by the database clock.
@@ -181,13 +180,13 @@ impl AuctionView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Bid)]
 pub struct BidView {
-    /// Id.
+    /// The bid's id; within an auction, later bids have larger ids.
     pub id: BidId,
-    /// Auction.
+    /// The auction bid on.
     pub auction_id: AuctionId,
-    /// Bidder.
+    /// Who bid.
     pub bidder_id: BidderId,
-    /// Amount.
+    /// The amount bid, a decimal string.
     pub amount: Money,
     /// English: whether it is the highest; sealed: null until closed; once closed:
     /// whether it is the winning bid.
@@ -260,7 +259,7 @@ pub enum Readiness {
 pub struct Dependencies {
     /// PostgreSQL.
     pub postgres: PostgresState,
-    /// Redis.
+    /// Redis as checked now: `ok`, `degraded` (down; the service works without it) or `disabled`.
     pub redis: RedisState,
 }
 

@@ -129,12 +129,7 @@ async fn old_idempotency_keys_are_pruned(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(
-        app.state
-            .services
-            .storage
-            .prune_idempotency_keys()
-            .await
-            .unwrap(),
+        app.state.services.prune_idempotency_keys().await.unwrap(),
         1
     );
     let left: Vec<String> = sqlx::query_scalar("SELECT key FROM idempotency_keys")

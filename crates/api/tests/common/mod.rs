@@ -136,11 +136,19 @@ pub async fn spawn_app_unmigrated(storage: Storage, opts: Options) -> TestApp {
         }
         (None, None) => Cache::disabled(),
     };
-    let state = AppState::new(storage, cache, ADMIN_TOKEN)
+    let services = gavel_service::Services::new(
+        storage,
+        cache,
+        &SecretString::from(ADMIN_TOKEN),
+        gavel_service::ServiceSettings {
+            webhooks: opts.webhooks.clone(),
+            streams: opts.streams,
+        },
+    )
+    .unwrap();
+    let state = AppState::new(services)
         .with_rate_limit(opts.rate.0, opts.rate.1)
-        .with_metrics_token(opts.metrics_token.clone().map(SecretString::from).as_ref())
-        .with_webhooks(opts.webhooks.clone())
-        .with_stream_limits(opts.streams);
+        .with_metrics_token(opts.metrics_token.clone().map(SecretString::from).as_ref());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();

@@ -23,7 +23,7 @@ fn limited(per_instance: usize, per_key: usize) -> Options {
 /// Waits until the instance holds no auction channel.
 async fn nothing_watched(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(5);
-    while app.state.services.events.watched() > 0 {
+    while app.state.services.watched_auctions() > 0 {
         assert!(Instant::now() < deadline, "auction channels left behind");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -41,7 +41,7 @@ async fn missing_auctions_hold_nothing(pool: PgPool) {
         .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     }
-    assert_eq!(app.state.services.events.watched(), 0);
+    assert_eq!(app.state.services.watched_auctions(), 0);
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -52,12 +52,12 @@ async fn a_closed_stream_lets_go_of_its_auction(pool: PgPool) {
         .as_i64()
         .unwrap();
     let stream = SseReader::open(&app, id, &key).await;
-    assert_eq!(app.state.services.events.watched(), 1);
+    assert_eq!(app.state.services.watched_auctions(), 1);
     drop(stream);
     // The server notices the gone client when it next writes: a bid makes it write.
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut amount = 1;
-    while app.state.services.events.watched() > 0 {
+    while app.state.services.watched_auctions() > 0 {
         assert!(Instant::now() < deadline, "the stream's channel stayed");
         app.bid(&key, id, json!(amount.to_string())).await;
         amount += 1;

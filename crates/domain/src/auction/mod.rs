@@ -70,7 +70,7 @@ pub enum AuctionStatus {
     Open,
     /// Past `ends_at`, not yet settled.
     Closing,
-    /// Settled.
+    /// Settled: the result is final.
     Closed,
     /// Cancelled by an admin.
     Cancelled,
@@ -203,11 +203,11 @@ pub struct Winner {
 /// An auction as stored, read together with the database clock that decides its status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Auction {
-    /// Id.
+    /// Its id, positive.
     pub id: AuctionId,
-    /// Title.
+    /// What admins call it.
     pub title: String,
-    /// Kind.
+    /// English (open) or a sealed kind.
     pub kind: AuctionKind,
     /// Three upper-case letters.
     pub currency: String,
@@ -217,7 +217,7 @@ pub struct Auction {
     pub min_increment: Money,
     /// Anti-sniping window in seconds.
     pub extend_secs: i32,
-    /// Start.
+    /// When bidding opens.
     pub starts_at: DateTime<Utc>,
     /// End (moved by anti-sniping).
     pub ends_at: DateTime<Utc>,

@@ -50,7 +50,7 @@ pub struct NewAuctionInput {
 pub struct NewAuction {
     /// Trimmed title.
     pub title: String,
-    /// Kind.
+    /// English (open) or a sealed kind.
     pub kind: AuctionKind,
     /// ISO 4217-shaped code.
     pub currency: String,
@@ -60,9 +60,9 @@ pub struct NewAuction {
     pub min_increment: Money,
     /// Anti-sniping window in seconds.
     pub extend_secs: i32,
-    /// Start.
+    /// When bidding opens.
     pub starts_at: DateTime<Utc>,
-    /// End.
+    /// When bidding ends, after `starts_at`, at most 30 days later.
     pub ends_at: DateTime<Utc>,
 }
 

@@ -71,11 +71,11 @@ impl BidRequest {
 pub struct Bid {
     /// Id; ids of one auction's accepted english bids rise with their amounts.
     pub id: BidId,
-    /// Auction.
+    /// The auction bid on.
     pub auction_id: AuctionId,
-    /// Bidder.
+    /// Who bid.
     pub bidder_id: BidderId,
-    /// Amount.
+    /// The amount bid.
     pub amount: Money,
     /// When it was accepted (database clock).
     pub created_at: DateTime<Utc>,

@@ -55,7 +55,7 @@ pub async fn stream(
     let mut opened = state.services.open_stream(caller, id, last).await?;
     let feed = Feed {
         replay: std::mem::take(&mut opened.subscription.replay).into(),
-        shutdown: state.services.events.closed(),
+        shutdown: state.services.streams_closing(),
         hinted: false,
         ended: false,
         opened,

@@ -44,12 +44,8 @@ pub async fn health() -> Json<HealthView> {
 )]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<ReadyView>) {
     // What was checked now, not a remembered state: Redis is `ok` only once it answered.
-    let (pg, redis) = tokio::join!(
-        tokio::time::timeout(READY_DB_TIMEOUT, state.services.storage.ping()),
-        state.services.cache.probe()
-    );
-    let pg_ok = matches!(pg, Ok(Ok(())));
-    let (code, status, postgres) = if pg_ok {
+    let checked = state.services.ready(READY_DB_TIMEOUT).await;
+    let (code, status, postgres) = if checked.postgres {
         (StatusCode::OK, Readiness::Ready, PostgresState::Ok)
     } else {
         (
@@ -60,7 +56,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<ReadyView
     };
     let dependencies = Dependencies {
         postgres,
-        redis: redis.into(),
+        redis: checked.redis.into(),
     };
     (
         code,

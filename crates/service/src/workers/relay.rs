@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use gavel_service::Services;
+use crate::Services;
 use tokio::sync::watch;
 
 /// Most events sent to Redis in one round trip.

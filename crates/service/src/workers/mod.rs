@@ -1,0 +1,124 @@
+//! The work every instance does besides answering requests: migrating, settling,
+//! delivering win notices, relaying events between instances, probing Redis and pruning
+//! idempotency keys. Each loop runs until the stop signal flips.
+
+mod migrate;
+mod relay;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::Services;
+
+/// How often Redis is probed, and migrations retried while PostgreSQL is away.
+const PROBE_TICK: Duration = Duration::from_secs(1);
+/// How often each instance looks for win notices due.
+const NOTICE_TICK: Duration = Duration::from_millis(200);
+/// How often old idempotency keys are pruned.
+const PRUNE_TICK: Duration = Duration::from_secs(600);
+/// How often the win-notice queue (all instances) is counted for the metrics.
+const QUEUE_COUNT_TICK: Duration = Duration::from_secs(5);
+
+impl Services {
+    /// Starts every background loop of the use cases; each ends when `stop` flips.
+    pub fn spawn_workers(self: &Arc<Self>, stop: watch::Receiver<bool>) {
+        tokio::spawn(migrate::until_done(
+            self.storage.clone(),
+            PROBE_TICK,
+            stop.clone(),
+        ));
+        tokio::spawn(closer(self.clone(), stop.clone()));
+        tokio::spawn(every(
+            NOTICE_TICK,
+            stop.clone(),
+            self.clone(),
+            |s| async move {
+                if s.storage.is_migrated() {
+                    s.deliver_notices().await;
+                }
+            },
+        ));
+        tokio::spawn(every(
+            PRUNE_TICK,
+            stop.clone(),
+            self.clone(),
+            |s| async move {
+                s.prune_and_log().await;
+            },
+        ));
+        tokio::spawn(every(
+            PROBE_TICK,
+            stop.clone(),
+            self.clone(),
+            |s| async move {
+                s.cache.probe().await;
+            },
+        ));
+        tokio::spawn(every(
+            QUEUE_COUNT_TICK,
+            stop.clone(),
+            self.clone(),
+            |s| async move {
+                if s.storage.is_migrated() {
+                    if let Ok(n) = s.storage.pending_notices().await {
+                        metrics::gauge!("gavel_win_notices_pending").set(n as f64);
+                    }
+                }
+            },
+        ));
+        tokio::spawn(relay::publish(self.clone(), stop.clone()));
+        tokio::spawn(relay::raises(self.clone(), stop.clone()));
+        tokio::spawn(relay::fan_in(self.clone(), stop));
+    }
+
+    /// Deletes idempotency keys past their keeping time; returns how many went.
+    pub async fn prune_idempotency_keys(&self) -> Result<u64, crate::ServiceError> {
+        Ok(self.storage.prune_idempotency_keys().await?)
+    }
+
+    /// Prunes idempotency keys, saying so in the log.
+    async fn prune_and_log(&self) {
+        match self.prune_idempotency_keys().await {
+            Ok(n) if n > 0 => tracing::info!(pruned = n, "old idempotency keys pruned"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not prune idempotency keys"),
+        }
+    }
+}
+
+/// Runs `work` every `period` until `stop` flips.
+pub async fn every<S, F, Fut>(period: Duration, mut stop: watch::Receiver<bool>, state: S, work: F)
+where
+    S: Clone,
+    F: Fn(S) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = stop.changed() => return,
+        }
+        work(state.clone()).await;
+    }
+}
+
+/// Settles auctions as they end: sleeps until the next end (at most a quarter second, so
+/// auctions created elsewhere are seen), or until an auction is created here.
+async fn closer(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let nap = if services.storage.is_migrated() {
+            services.settle_due().await;
+            services.closer_nap().await
+        } else {
+            PROBE_TICK
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(nap) => {}
+            _ = services.closer_woken() => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
