@@ -14,6 +14,7 @@ pub mod notice;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod settlement;
+pub mod time;
 pub mod visibility;
 pub mod webhook;
 

@@ -93,7 +93,7 @@ impl Services {
         let placed = match decision {
             Ok(p) => p,
             Err(rejection) => {
-                count_outcome(rejection_name(&rejection));
+                count_outcome(rejection.code());
                 return Err(rejection.into());
             }
         };
@@ -117,15 +117,6 @@ impl Services {
 }
 
 /// The metric label of a refusal (the contract's error code).
-fn rejection_name(r: &BidRejection) -> &'static str {
-    match r {
-        BidRejection::UnknownAuction => "auction_not_found",
-        BidRejection::NotOpen(_) => "auction_not_open",
-        BidRejection::TooLow { .. } => "bid_too_low",
-        BidRejection::AlreadyBid => "already_bid",
-    }
-}
-
 /// Counts a fast-path check: `hit` refused a hopeless bid, `miss` let it through to
 /// PostgreSQL, `error` could not ask (Redis down or slow).
 fn count_fast_path(tier: &'static str, result: &'static str) {

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
+use gavel_domain::bid::english_min_over;
 use gavel_domain::{Auction, AuctionEvent, AuctionId, AuctionKind, HighestBid, Money, PlacedBid};
 
 /// Longest a read is served from memory.
@@ -142,8 +143,7 @@ impl Board {
         if let (AuctionKind::English, Some(next_min)) = (p.kind, p.accepted.next_min) {
             let floor = Floor {
                 highest: amount,
-                increment: Money::from_decimal(next_min.as_decimal() - amount.as_decimal())
-                    .unwrap_or_default(),
+                increment: p.min_increment,
                 next_min,
                 ends_at: p.ends_at,
             };
@@ -164,7 +164,8 @@ impl Board {
         match event {
             AuctionEvent::Bid { bid: Some(bid), .. } => {
                 if let Some(f) = entry.floor {
-                    if let Some(next_min) = bid.amount.checked_add(f.increment) {
+                    let next_min = english_min_over(bid.amount, f.increment);
+                    if let Ok(next_min) = Money::from_decimal(next_min) {
                         let raised = Floor {
                             highest: bid.amount,
                             next_min,

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use gavel_domain::notice::{backoff, signed_text};
+use gavel_domain::time::rfc3339_millis;
 use gavel_domain::webhook::{may_reach, url_problem, Targets};
 use gavel_domain::WinNotice;
 use gavel_storage::{Attempt, DueNotice, StorageError};
@@ -110,7 +111,7 @@ pub fn notice_body(n: &WinNotice) -> String {
         bidder_id: n.bidder_id.get(),
         clearing_price: n.clearing_price.to_string(),
         currency: &n.currency,
-        closed_at: n.closed_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        closed_at: rfc3339_millis(&n.closed_at),
     };
     serde_json::to_string(&body).unwrap_or_default()
 }

@@ -6,7 +6,8 @@ use gavel_domain::{BidOutcome, BidRequest};
 use sqlx::types::Json;
 use sqlx::Connection as _;
 
-use crate::bids::{decide_and_record, Decision};
+use crate::batcher::decide::decide_in;
+use crate::bids::Decision;
 use crate::{Storage, StorageError};
 
 /// How long keys are kept at least.
@@ -75,7 +76,10 @@ impl Storage {
                 Some(s) => Ok(Keyed::Replay(s.outcome.0)),
             };
         }
-        let decision = decide_and_record(&mut tx, req).await?;
+        let decision = decide_in(&mut tx, std::slice::from_ref(req), |_| false)
+            .await?
+            .pop()
+            .ok_or_else(|| StorageError::Corrupt("a keyed bid came back undecided".into()))?;
         sqlx::query!(
             "UPDATE idempotency_keys SET outcome = $3 WHERE bidder_id = $1 AND key = $2",
             req.bidder_id.get(),

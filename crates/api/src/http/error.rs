@@ -7,7 +7,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use gavel_domain::bid::offerable_min;
+use gavel_domain::bid::{codes, offerable_min};
 use gavel_domain::money::format_amount;
 use gavel_domain::{AuctionStatus, BidRejection, FieldError, Money};
 use gavel_service::ServiceError;
@@ -99,13 +99,13 @@ impl ApiError {
             MalformedJson(_) => (400, "malformed_json", "Malformed JSON"),
             UnsupportedMediaType => (415, "unsupported_media_type", "Unsupported media type"),
             PayloadTooLarge => (413, "payload_too_large", "Payload too large"),
-            AuctionNotFound => (404, "auction_not_found", "Auction not found"),
+            AuctionNotFound => (404, codes::AUCTION_NOT_FOUND, "Auction not found"),
             NotFound => (404, "not_found", "Not found"),
             MethodNotAllowed => (405, "method_not_allowed", "Method not allowed"),
-            AuctionNotOpen(_) => (409, "auction_not_open", "Auction not open"),
-            BidTooLow { .. } => (409, "bid_too_low", "Bid too low"),
+            AuctionNotOpen(_) => (409, codes::AUCTION_NOT_OPEN, "Auction not open"),
+            BidTooLow { .. } => (409, codes::BID_TOO_LOW, "Bid too low"),
             InvalidState(_) => (409, "invalid_state", "Invalid state"),
-            AlreadyBid => (409, "already_bid", "Already bid"),
+            AlreadyBid => (409, codes::ALREADY_BID, "Already bid"),
             IdempotencyKeyReused => (422, "idempotency_key_reused", "Idempotency key reused"),
             RateLimited { .. } => (429, "rate_limited", "Rate limited"),
             Overloaded => (503, "overloaded", "Overloaded"),

@@ -1,7 +1,8 @@
 //! Response bodies: domain values as the contract spells them, and who may see what in
 //! them (by the domain's visibility rules).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
+use gavel_domain::time::rfc3339_millis;
 use gavel_domain::visibility::{is_winning, sees_highest};
 use gavel_domain::{
     Auction, AuctionId, AuctionKind, AuctionStatus, Bid, BidId, Bidder, BidderId, HighestBid,
@@ -16,7 +17,7 @@ use crate::http::pagination::Paged;
 
 /// RFC 3339 in UTC with milliseconds, as the contract writes times.
 fn ts<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
+    s.serialize_str(&rfc3339_millis(t))
 }
 
 fn ts_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {

@@ -146,6 +146,18 @@ pub struct AuctionState {
 }
 
 impl AuctionState {
+    /// What an accepted bid of `amount` does to the auction: it leads when it became the
+    /// highest, and the end moves when the bid extended it. Written once: storage records
+    /// exactly this, in one statement shape, for every path a bid takes.
+    pub fn accept(&mut self, amount: Money, accepted: &crate::bid::AcceptedBid) {
+        if accepted.becomes_highest {
+            self.highest = Some(amount);
+        }
+        if let Some(ends_at) = accepted.new_ends_at {
+            self.ends_at = ends_at;
+        }
+    }
+
     /// Checks that an admin may cancel the auction at `now`: only scheduled or open ones.
     pub fn check_cancellable(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
         match self.status(now) {

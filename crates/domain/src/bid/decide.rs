@@ -51,12 +51,43 @@ pub enum BidRejection {
     AlreadyBid,
 }
 
+/// The stable codes of the refusals, as clients and the metrics see them (the API's
+/// problem `code`, the `outcome` label of `gavel_bids_total`): spelled here only.
+pub mod codes {
+    /// No such auction.
+    pub const AUCTION_NOT_FOUND: &str = "auction_not_found";
+    /// The auction is not open.
+    pub const AUCTION_NOT_OPEN: &str = "auction_not_open";
+    /// Below the least acceptable amount.
+    pub const BID_TOO_LOW: &str = "bid_too_low";
+    /// A second sealed bid.
+    pub const ALREADY_BID: &str = "already_bid";
+}
+
+impl BidRejection {
+    /// Its stable code (see [`codes`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            BidRejection::UnknownAuction => codes::AUCTION_NOT_FOUND,
+            BidRejection::NotOpen(_) => codes::AUCTION_NOT_OPEN,
+            BidRejection::TooLow { .. } => codes::BID_TOO_LOW,
+            BidRejection::AlreadyBid => codes::ALREADY_BID,
+        }
+    }
+}
+
 /// Least amount the next bid must reach (english), or the reserve (sealed kinds).
 pub fn min_acceptable(auction: &AuctionState) -> Decimal {
     match (auction.kind, auction.highest) {
-        (AuctionKind::English, Some(h)) => h.plus(auction.min_increment),
+        (AuctionKind::English, Some(h)) => english_min_over(h, auction.min_increment),
         _ => auction.reserve_price.as_decimal(),
     }
+}
+
+/// Least amount an english bid needs once `highest` leads: the increment rule, written
+/// once (it may exceed what money holds, hence a plain decimal).
+pub fn english_min_over(highest: Money, min_increment: Money) -> Decimal {
+    highest.plus(min_increment)
 }
 
 /// The least amount to offer a refused bidder: `None` when the true one is past what money
@@ -94,13 +125,7 @@ pub fn decide_bid(ctx: &BidContext<'_>, amount: BidAmount) -> Result<AcceptedBid
         _ => None,
     };
     let next_min = match a.kind {
-        AuctionKind::English => {
-            let after = AuctionState {
-                highest: Some(amount),
-                ..a.clone()
-            };
-            Money::from_decimal(min_acceptable(&after)).ok()
-        }
+        AuctionKind::English => Money::from_decimal(english_min_over(amount, a.min_increment)).ok(),
         _ => None,
     };
     Ok(AcceptedBid {

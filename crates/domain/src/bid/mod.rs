@@ -12,7 +12,8 @@ use crate::ids::{AuctionId, BidId, BidderId};
 use crate::money::Money;
 
 pub use decide::{
-    decide_bid, min_acceptable, offerable_min, AcceptedBid, BidContext, BidRejection,
+    codes, decide_bid, english_min_over, min_acceptable, offerable_min, AcceptedBid, BidContext,
+    BidRejection,
 };
 
 /// An amount a bid may offer: money above zero.
@@ -88,6 +89,8 @@ pub struct PlacedBid {
     pub bid: Bid,
     /// Its auction's kind.
     pub kind: AuctionKind,
+    /// Its auction's step between english bids (what the next bid must add).
+    pub min_increment: Money,
     /// The decision that accepted it.
     pub accepted: AcceptedBid,
     /// The auction's end after this bid.

@@ -32,18 +32,33 @@ struct Pending {
     bid_count: i64,
 }
 
-/// Decides `reqs` in one transaction; the decisions come back in the same order.
+/// Decides `reqs` in one transaction of its own, committed when any was accepted; the
+/// decisions come back in the same order.
 ///
 /// `gone(i)` tells whether bid `i`'s sender has stopped waiting (its request timed out or
 /// its client left); such a bid is not decided once the locks are held, so a client that
 /// was answered `503` finds nothing stored (short of the last round trips' window).
-pub(super) async fn decide_batch(
+pub(crate) async fn decide_batch(
     pool: &PgPool,
     reqs: &[BidRequest],
     gone: impl Fn(usize) -> bool,
 ) -> Result<Vec<Decision>, StorageError> {
     let mut conn = crate::acquire(pool).await?;
     let mut tx = conn.begin().await?;
+    let decisions = decide_in(&mut tx, reqs, gone).await?;
+    if decisions.iter().any(Result::is_ok) {
+        tx.commit().await?;
+    }
+    Ok(decisions)
+}
+
+/// Decides `reqs` inside the caller's transaction (which commits): every bid, batched,
+/// alone or keyed, is decided and recorded here, by the same statements.
+pub(crate) async fn decide_in(
+    tx: &mut sqlx::PgConnection,
+    reqs: &[BidRequest],
+    gone: impl Fn(usize) -> bool,
+) -> Result<Vec<Decision>, StorageError> {
     let mut ids: Vec<i64> = reqs.iter().map(|r| r.auction_id.get()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -72,7 +87,7 @@ pub(super) async fn decide_batch(
             },
         );
     }
-    let mut already_bid = sealed_bidders(&mut tx, reqs, &auctions).await?;
+    let mut already_bid = sealed_bidders(tx, reqs, &auctions).await?;
 
     let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(reqs.len());
     let mut pending = Vec::new();
@@ -95,12 +110,9 @@ pub(super) async fn decide_batch(
             Err(rejection) => decisions.push(Some(Err(rejection))),
             Ok(accepted) => {
                 w.bid_count += 1;
+                w.state.accept(req.amount.money(), &accepted);
                 if accepted.becomes_highest {
-                    w.state.highest = Some(req.amount.money());
                     w.new_highest = Some(index);
-                }
-                if let Some(ends) = accepted.new_ends_at {
-                    w.state.ends_at = ends;
                 }
                 already_bid.insert((req.auction_id, req.bidder_id));
                 pending.push(Pending {
@@ -114,7 +126,7 @@ pub(super) async fn decide_batch(
         }
     }
     if !pending.is_empty() {
-        let new_ids = record(&mut tx, reqs, &pending, &auctions).await?;
+        let new_ids = record(tx, reqs, &pending, &auctions).await?;
         for (p, id) in pending.into_iter().zip(new_ids) {
             let req = &reqs[p.index];
             let w = &auctions[&req.auction_id];
@@ -127,12 +139,12 @@ pub(super) async fn decide_batch(
                     created_at: w.auction.as_of,
                 },
                 kind: w.auction.kind,
+                min_increment: w.auction.min_increment,
                 accepted: p.accepted,
                 ends_at: p.ends_at,
                 bid_count: p.bid_count,
             }));
         }
-        tx.commit().await?;
     }
     Ok(decisions
         .into_iter()

@@ -7,17 +7,16 @@
 //! with its own decision. If the batch fails for a reason one bid could cause, every bid is
 //! decided again alone, so one bad bid cannot fail its neighbours.
 
-use sqlx::Connection as _;
 use std::sync::Arc;
 
 use gavel_domain::BidRequest;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use crate::bids::{decide_and_record, Decision};
+use crate::bids::Decision;
 use crate::StorageError;
 
-mod decide;
+pub(crate) mod decide;
 
 /// How bids are grouped.
 #[derive(Debug, Clone, Copy)]
@@ -130,11 +129,8 @@ async fn decide_jobs(pool: &PgPool, jobs: Vec<Job>) {
 
 /// One bid in a transaction of its own.
 async fn decide_alone(pool: &PgPool, req: &BidRequest) -> Result<Decision, StorageError> {
-    let mut conn = crate::acquire(pool).await?;
-    let mut tx = conn.begin().await?;
-    let decision = decide_and_record(&mut tx, req).await?;
-    if decision.is_ok() {
-        tx.commit().await?;
-    }
-    Ok(decision)
+    let mut decisions = decide::decide_batch(pool, std::slice::from_ref(req), |_| false).await?;
+    decisions
+        .pop()
+        .ok_or_else(|| StorageError::Corrupt("a lone bid came back undecided".into()))
 }

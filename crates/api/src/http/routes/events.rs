@@ -150,7 +150,7 @@ fn render(event: AuctionEvent) -> Value {
             ..
         } => json!({
             "auction_id": auction_id,
-            "ends_at": ends_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "ends_at": gavel_domain::time::rfc3339_millis(&ends_at),
         }),
         AuctionEvent::Closed { auction } | AuctionEvent::Cancelled { auction } => {
             json!(AuctionView::new(*auction, Viewer::Public))
