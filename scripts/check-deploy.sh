@@ -142,7 +142,7 @@ check_unit_verify() {
 
 # The settings the runbook and the limits rely on.
 check_unit_settings() {
-    local u=deploy/gavel.service rc=0 want v
+    local u=deploy/gavel.service rc=0 want
     for want in User=gavel Group=gavel EnvironmentFile=/etc/gavel/gavel.env \
         'ExecStart=/usr/local/bin/gavel serve' NoNewPrivileges=yes ProtectSystem=strict \
         ProtectHome=yes PrivateTmp=yes PrivateDevices=yes ProtectKernelTunables=yes \
@@ -153,25 +153,14 @@ check_unit_settings() {
         grep -qxF -- "$want" "$u" || { echo "$u: no line '$want'"; rc=1; }
     done
     grep -q '^After=network-online\.target' "$u" || { echo "$u: no After=network-online.target"; rc=1; }
-    # TimeoutStopSec above GAVEL_SHUTDOWN_GRACE_SECS (25); LimitNOFILE above
-    # GAVEL_MAX_CONNECTIONS (12000).
-    v=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)$/\1/p' "$u")
-    if ! [[ "$v" =~ ^[0-9]+$ ]] || ((v <= 25)); then
-        echo "$u: TimeoutStopSec must be > 25 s (is '$v')"
-        rc=1
-    fi
-    v=$(sed -n 's/^LimitNOFILE=\([0-9]*\)$/\1/p' "$u")
-    if ! [[ "$v" =~ ^[0-9]+$ ]] || ((v <= 12000)); then
-        echo "$u: LimitNOFILE must be > 12000 (is '$v')"
-        rc=1
-    fi
+    # TimeoutStopSec and LimitNOFILE against the defaults: crates/api/src/boot/documented.rs.
     return "$rc"
 }
 
-# Both env file templates: NAME=value lines only; the VM template names every setting
-# gavel reads (each `env = "..."` of the command line, and RUST_LOG).
+# Both env file templates: NAME=value lines only, the admin token a placeholder. (That the
+# VM template names every setting is a test: crates/api/src/boot/documented.rs.)
 check_env_templates() {
-    local f rc=0 name names
+    local f rc=0
     for f in deploy/gavel.env.example deploy/compose.env.example; do
         if grep -vnE '^[[:space:]]*(#.*)?$|^[A-Z_][A-Z0-9_]*=[^[:space:]]*$' "$f"; then
             echo "$f: lines above are not NAME=value (no spaces, no quotes needed)"
@@ -180,14 +169,6 @@ check_env_templates() {
         grep -qE '^GAVEL_ADMIN_TOKEN=CHANGE_ME$' "$f" ||
             { echo "$f: GAVEL_ADMIN_TOKEN must be the CHANGE_ME placeholder"; rc=1; }
     done
-    names=$(sed -n 's/.*env = "\([A-Z_][A-Z0-9_]*\)".*/\1/p' crates/api/src/boot/cli.rs | sort -u)
-    [[ -n "$names" ]] || { echo "no env = \"...\" settings found in crates/api/src/boot/cli.rs"; return 1; }
-    for name in $names RUST_LOG; do
-        grep -qE "^#?$name=" deploy/gavel.env.example ||
-            { echo "deploy/gavel.env.example: $name is missing"; rc=1; }
-    done
-    grep -qx 'GAVEL_BIND=127.0.0.1' deploy/gavel.env.example ||
-        { echo "deploy/gavel.env.example: GAVEL_BIND=127.0.0.1 expected (Caddy in front)"; rc=1; }
     return "$rc"
 }
 
@@ -412,7 +393,7 @@ run "scripts are executable" check_executable
 run "shellcheck (${#scripts[@]} scripts)" check_shellcheck
 run "systemd-analyze verify deploy/gavel.service" check_unit_verify
 run "deploy/gavel.service settings (hardening, limits)" check_unit_settings
-run "env file templates (every setting, placeholders)" check_env_templates
+run "env file templates (NAME=value, placeholders)" check_env_templates
 run "deploy/grafana-dashboard.json (JSON, datasource, PromQL, metrics)" check_grafana
 run "caddy validate deploy/Caddyfile (one and two instances, fmt)" check_caddy
 run "deploy/Dockerfile (hadolint, stages, user, healthcheck)" check_dockerfile

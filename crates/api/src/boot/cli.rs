@@ -4,7 +4,17 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use gavel_service::{StreamSettings, WebhookSettings};
+use gavel_storage::BatchSettings;
 use secrecy::SecretString;
+
+use super::connections::ConnectionLimits;
+use crate::http::HttpOptions;
+
+/// Whole milliseconds of `d`: a default written where its setting lives, in `Duration`.
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
 
 /// The `gavel` command line. Each sub-command takes only the settings it uses (and reads
 /// only their environment variables); `gavel [OPTIONS]` is `gavel serve [OPTIONS]`.
@@ -139,7 +149,7 @@ pub struct Options {
     #[arg(long, env = "GAVEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
     /// Longest a request may run before `503 timeout`.
-    #[arg(long, env = "GAVEL_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(long, env = "GAVEL_REQUEST_TIMEOUT_MS", default_value_t = millis(HttpOptions::default().request_timeout))]
     pub request_timeout_ms: u64,
     /// Comma-separated allowed CORS origins, or `*`; none when empty.
     #[arg(long, env = "GAVEL_CORS_ORIGINS", default_value = "")]
@@ -157,26 +167,26 @@ pub struct Options {
     #[arg(long, env = "GAVEL_REDIS_TIMEOUT_MS", default_value_t = 100)]
     pub redis_timeout_ms: u64,
     /// Bid transactions in flight at once (group commit workers, one connection each).
-    #[arg(long, env = "GAVEL_BID_BATCH_WORKERS", default_value_t = 1)]
+    #[arg(long, env = "GAVEL_BID_BATCH_WORKERS", default_value_t = BatchSettings::default().workers)]
     pub bid_batch_workers: usize,
     /// Most bids decided in one transaction.
-    #[arg(long, env = "GAVEL_BID_BATCH_MAX", default_value_t = 256)]
+    #[arg(long, env = "GAVEL_BID_BATCH_MAX", default_value_t = BatchSettings::default().max_batch)]
     pub bid_batch_max: usize,
     /// Most bids waiting for a transaction before the next is answered `503 overloaded`.
-    #[arg(long, env = "GAVEL_BID_QUEUE", default_value_t = 4096)]
+    #[arg(long, env = "GAVEL_BID_QUEUE", default_value_t = BatchSettings::default().queue)]
     pub bid_queue: usize,
     /// Seconds a connection has to send a whole request head (also how long a keep-alive
     /// connection may idle between requests); past it the connection is closed.
-    #[arg(long, env = "GAVEL_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "GAVEL_HEADER_TIMEOUT_SECS", default_value_t = ConnectionLimits::default().header_timeout.as_secs())]
     pub header_timeout_secs: u64,
     /// Most connections open on this instance; past it new ones are closed at once.
-    #[arg(long, env = "GAVEL_MAX_CONNECTIONS", default_value_t = 12_000)]
+    #[arg(long, env = "GAVEL_MAX_CONNECTIONS", default_value_t = ConnectionLimits::default().max)]
     pub max_connections: usize,
     /// Most event streams open on this instance (past it: `503 overloaded`).
-    #[arg(long, env = "GAVEL_MAX_STREAMS", default_value_t = 10_000)]
+    #[arg(long, env = "GAVEL_MAX_STREAMS", default_value_t = StreamSettings::default().per_instance)]
     pub max_streams: usize,
     /// Most event streams open for one key (past it: `429 rate_limited`).
-    #[arg(long, env = "GAVEL_MAX_STREAMS_PER_KEY", default_value_t = 100)]
+    #[arg(long, env = "GAVEL_MAX_STREAMS_PER_KEY", default_value_t = StreamSettings::default().per_key)]
     pub max_streams_per_key: usize,
     /// Requests a second allowed per bidder key on each instance; 0 turns the limit off.
     #[arg(long, env = "GAVEL_RATE_LIMIT", default_value_t = 1000)]
@@ -185,7 +195,7 @@ pub struct Options {
     #[arg(long, env = "GAVEL_RATE_BURST")]
     pub rate_burst: Option<u32>,
     /// Most API requests in flight on this instance before `503 overloaded`.
-    #[arg(long, env = "GAVEL_MAX_INFLIGHT", default_value_t = 1024)]
+    #[arg(long, env = "GAVEL_MAX_INFLIGHT", default_value_t = HttpOptions::default().max_inflight)]
     pub max_inflight: usize,
     /// Bearer token required by `/metrics`; open when unset.
     #[arg(
@@ -196,16 +206,16 @@ pub struct Options {
     )]
     pub metrics_token: Option<SecretString>,
     /// Attempts at delivering a win notice before it is marked failed.
-    #[arg(long, env = "GAVEL_WEBHOOK_MAX_ATTEMPTS", default_value_t = 10)]
+    #[arg(long, env = "GAVEL_WEBHOOK_MAX_ATTEMPTS", default_value_t = WebhookSettings::default().max_attempts)]
     pub webhook_max_attempts: u32,
     /// A win-notice POST without an answer within this fails (and is retried).
-    #[arg(long, env = "GAVEL_WEBHOOK_TIMEOUT_MS", default_value_t = 5_000)]
+    #[arg(long, env = "GAVEL_WEBHOOK_TIMEOUT_MS", default_value_t = millis(WebhookSettings::default().timeout))]
     pub webhook_timeout_ms: u64,
     /// First retry delay of win notices; doubles each attempt.
-    #[arg(long, env = "GAVEL_WEBHOOK_BACKOFF_BASE_MS", default_value_t = 1_000)]
+    #[arg(long, env = "GAVEL_WEBHOOK_BACKOFF_BASE_MS", default_value_t = millis(WebhookSettings::default().backoff_base))]
     pub webhook_backoff_base_ms: u64,
     /// Longest delay between win-notice attempts.
-    #[arg(long, env = "GAVEL_WEBHOOK_BACKOFF_MAX_SECS", default_value_t = 300)]
+    #[arg(long, env = "GAVEL_WEBHOOK_BACKOFF_MAX_SECS", default_value_t = WebhookSettings::default().backoff_max.as_secs())]
     pub webhook_backoff_max_secs: u64,
     /// Which webhook URLs are allowed.
     #[command(flatten)]

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod connections;
+mod documented;
 pub mod server;
 pub mod settings;
 pub mod telemetry;
