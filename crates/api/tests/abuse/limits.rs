@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::common::{self, spawn_app_with, status_json, Options, ADMIN_TOKEN};
+use crate::common::{spawn_app_with, status_json, Options, ADMIN_TOKEN};
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_burst_past_the_rate_limit_is_refused_then_allowed(pool: PgPool) {
@@ -81,7 +81,7 @@ async fn saturation_past_max_inflight_is_shed_at_once(pool: PgPool) {
     let (_, key) = app.create_bidder("b").await;
     let a = app.create_auction(json!({})).await;
     let id = a["id"].as_i64().unwrap();
-    let tx = common::lock_auction(&pool, id).await;
+    let tx = gavel_testkit::hold_row_lock(&pool, id).await;
     let mut stuck = Vec::new();
     for i in 0..2 {
         let app = app.clone();

@@ -261,18 +261,6 @@ pub async fn status_json(r: Response) -> (StatusCode, Value) {
     (status, v)
 }
 
-/// Holds auction `id`'s row lock until the returned transaction ends, so that any bid
-/// reaching PostgreSQL waits: the way tests keep a request in flight.
-pub async fn lock_auction(pool: &PgPool, id: i64) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx
-}
-
 /// A free TCP port on 127.0.0.1 (free now; good enough for tests).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

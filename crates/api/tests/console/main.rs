@@ -18,10 +18,10 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use browser::{
-    artifacts, attr, browser, click, count, eventually, set_from_now, start_driver, text,
-    type_into, LIVE, SLOW,
+    artifacts, attr, browser, click, count, set_from_now, start_driver, text, type_into, LIVE, SLOW,
 };
-use common::{spawn_app, ADMIN_TOKEN};
+use common::{spawn_app, TestApp, ADMIN_TOKEN};
+use gavel_testkit::until;
 use relay::Relay;
 
 /// Opens the console through the relay and signs in with `token`.
@@ -31,6 +31,13 @@ async fn sign_in(c: &Client, relay: &Relay, token: &str) {
     click(c, "[data-test=signin-submit]").await;
 }
 
+/// What every step works with: the app, the relay the browser goes through, the browser.
+struct Scene {
+    app: TestApp,
+    relay: Relay,
+    c: Client,
+}
+
 #[sqlx::test(migrations = "../../migrations")]
 async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
     let app = spawn_app(pool).await;
@@ -38,7 +45,24 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
     let relay = Relay::start(app.addr).await;
     let driver = start_driver().await;
     let c = browser(&driver).await;
+    let scene = Scene { app, relay, c };
 
+    assets_are_cached_under_a_strict_policy(&scene.app).await;
+    signing_in_refuses_a_wrong_token(&scene).await;
+    let (id, ends) = creating_an_auction_through_the_form(&scene).await;
+    let key = bids_appear_live(&scene, id).await;
+    a_dropped_stream_resumes_where_it_left_off(&scene, id, &key).await;
+    the_close_is_shown_as_it_happens(&scene, ends).await;
+    cancelling_from_the_list(&scene).await;
+    creating_a_bidder_shows_its_key_once(&scene).await;
+    keyboard_only(&scene).await;
+    phone_width(&scene, id).await;
+
+    scene.c.close().await.unwrap();
+}
+
+/// The page itself: embedded, cached by ETag, under a strict policy.
+async fn assets_are_cached_under_a_strict_policy(app: &TestApp) {
     // The page itself: embedded, cached by ETag, under a strict policy.
     let page = app.get("/admin", None).await;
     assert_eq!(page.status(), StatusCode::OK);
@@ -61,11 +85,15 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         .unwrap();
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
     assert_ne!(etag, cached.headers()["etag"]);
+}
 
+/// A wrong token is refused with the API's own words; the admin token signs in.
+async fn signing_in_refuses_a_wrong_token(scene: &Scene) {
+    let Scene { relay, c, .. } = scene;
     // A wrong token is refused with the API's own words.
-    sign_in(&c, &relay, "not-the-admin-token-not-the-admin-token").await;
-    eventually(SLOW, "the sign-in error", || async {
-        text(&c, "[data-test=signin-error]")
+    sign_in(c, relay, "not-the-admin-token-not-the-admin-token").await;
+    until(SLOW, "the sign-in error", || async {
+        text(c, "[data-test=signin-error]")
             .await
             .contains("unknown bearer token")
     })
@@ -78,32 +106,36 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         .await
         .unwrap());
 
-    sign_in(&c, &relay, ADMIN_TOKEN).await;
-    eventually(SLOW, "signed in", || async {
-        count(&c, "[data-test=signin-error]:not([hidden])").await == 0
-            && attr(&c, "#nav", "hidden").await.is_none()
+    sign_in(c, relay, ADMIN_TOKEN).await;
+    until(SLOW, "signed in", || async {
+        count(c, "[data-test=signin-error]:not([hidden])").await == 0
+            && attr(c, "#nav", "hidden").await.is_none()
     })
     .await;
+}
 
+/// The create form: a bad auction refused beside its field, then one created; its id and end.
+async fn creating_an_auction_through_the_form(scene: &Scene) -> (i64, Instant) {
+    let Scene { c, .. } = scene;
     // Create an auction through the form: first a bad one, refused beside its field.
-    click(&c, "[data-test=nav-new-auction]").await;
-    type_into(&c, "[data-test=field-title]", " ").await;
-    set_from_now(&c, "[data-test=field-ends_at]", 3600).await;
-    click(&c, "[data-test=create-submit]").await;
-    eventually(SLOW, "a field error beside the title", || async {
-        !text(&c, "#err-title").await.trim().is_empty()
+    click(c, "[data-test=nav-new-auction]").await;
+    type_into(c, "[data-test=field-title]", " ").await;
+    set_from_now(c, "[data-test=field-ends_at]", 3600).await;
+    click(c, "[data-test=create-submit]").await;
+    until(SLOW, "a field error beside the title", || async {
+        !text(c, "#err-title").await.trim().is_empty()
     })
     .await;
-    type_into(&c, "[data-test=field-title]", "Console live").await;
-    type_into(&c, "[data-test=field-reserve_price]", "1.00").await;
-    set_from_now(&c, "[data-test=field-ends_at]", 20).await;
+    type_into(c, "[data-test=field-title]", "Console live").await;
+    type_into(c, "[data-test=field-reserve_price]", "1.00").await;
+    set_from_now(c, "[data-test=field-ends_at]", 20).await;
     let ends = Instant::now() + Duration::from_secs(20);
-    click(&c, "[data-test=create-submit]").await;
-    eventually(SLOW, "the live view of the new auction", || async {
+    click(c, "[data-test=create-submit]").await;
+    until(SLOW, "the live view of the new auction", || async {
         c.current_url()
             .await
             .is_ok_and(|u| u.fragment().is_some_and(|f| f.starts_with("/auctions/")))
-            && attr(&c, "[data-test=stream-state]", "data-state")
+            && attr(c, "[data-test=stream-state]", "data-state")
                 .await
                 .as_deref()
                 == Some("live")
@@ -115,45 +147,55 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         .and_then(|f| f.strip_prefix("/auctions/"))
         .and_then(|s| s.parse().ok())
         .expect("an auction id in the URL");
+    (id, ends)
+}
 
+/// Bids placed through the API appear in the ladder and the chart; the bidder's key.
+async fn bids_appear_live(scene: &Scene, id: i64) -> String {
+    let Scene { app, c, .. } = scene;
     // Bids placed through the API appear in the ladder and the chart within a second.
     let (_, key) = app.create_bidder("exchange-1").await;
     for (n, amount) in ["1.00", "2.50", "4.00"].into_iter().enumerate() {
         let r = app.bid(&key, id, json!(amount)).await;
         assert_eq!(r.status(), StatusCode::CREATED);
         // The top row is read in the same probe: the ladder may be redrawn in between.
-        eventually(LIVE, &format!("bid {amount} on the page"), || async {
-            count(&c, "[data-test=ladder-row]").await == n + 1
-                && count(&c, "[data-test=chart-point]").await == n + 1
-                && text(&c, "[data-test=ladder-row]").await.contains(amount)
+        until(LIVE, &format!("bid {amount} on the page"), || async {
+            count(c, "[data-test=ladder-row]").await == n + 1
+                && count(c, "[data-test=chart-point]").await == n + 1
+                && text(c, "[data-test=ladder-row]").await.contains(amount)
         })
         .await;
     }
     let shot = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("live-auction.png"), shot).unwrap();
+    key
+}
 
+/// The stream drops; the page reconnects by itself and shows the bids placed meanwhile.
+async fn a_dropped_stream_resumes_where_it_left_off(scene: &Scene, id: i64, key: &str) {
+    let Scene { app, relay, c } = scene;
     // The connection drops; bids placed meanwhile are not lost: the page reconnects on its
     // own, says so, and resumes from the last event it saw (Last-Event-ID).
     relay.cut();
-    eventually(SLOW, "the page noticing the drop", || async {
-        attr(&c, "[data-test=stream-state]", "data-state")
+    until(SLOW, "the page noticing the drop", || async {
+        attr(c, "[data-test=stream-state]", "data-state")
             .await
             .as_deref()
             == Some("reconnecting")
     })
     .await;
     for amount in ["5.00", "6.25"] {
-        let r = app.bid(&key, id, json!(amount)).await;
+        let r = app.bid(key, id, json!(amount)).await;
         assert_eq!(r.status(), StatusCode::CREATED);
     }
-    eventually(SLOW, "the missed bids after reconnecting", || async {
-        attr(&c, "[data-test=stream-state]", "data-state")
+    until(SLOW, "the missed bids after reconnecting", || async {
+        attr(c, "[data-test=stream-state]", "data-state")
             .await
             .as_deref()
             == Some("live")
-            && count(&c, "[data-test=ladder-row]").await == 5
-            && count(&c, "[data-test=chart-point]").await == 5
-            && text(&c, "[data-test=ladder-row]").await.contains("6.25")
+            && count(c, "[data-test=ladder-row]").await == 5
+            && count(c, "[data-test=chart-point]").await == 5
+            && text(c, "[data-test=ladder-row]").await.contains("6.25")
     })
     .await;
     // Three bids were seen before the drop: the third's event id is 6 (the n-th bid is 2n).
@@ -164,19 +206,23 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
             .contains("last-event-id: 6\r\n"),
         "the reconnect did not resume from the last event seen"
     );
+}
 
+/// The close and the result, as they happen.
+async fn the_close_is_shown_as_it_happens(scene: &Scene, ends: Instant) {
+    let Scene { c, .. } = scene;
     // The close and the result, as they happen (how soon depends on how fast the steps
     // above went: wait for the end, then give settlement its time).
     let until_closed = ends.saturating_duration_since(Instant::now()) + SLOW;
-    eventually(until_closed, "the auction closed on the page", || async {
-        text(&c, "[data-test=auction-status]")
+    until(until_closed, "the auction closed on the page", || async {
+        text(c, "[data-test=auction-status]")
             .await
             .contains("closed")
-            && text(&c, "[data-test=result-price]").await.contains("6.25")
+            && text(c, "[data-test=result-price]").await.contains("6.25")
     })
     .await;
     assert_eq!(
-        attr(&c, "[data-test=stream-state]", "data-state")
+        attr(c, "[data-test=stream-state]", "data-state")
             .await
             .as_deref(),
         Some("ended")
@@ -186,7 +232,11 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
+}
 
+/// Cancelling from the list, confirmed; a stale cancel shows its 409 plainly.
+async fn cancelling_from_the_list(scene: &Scene) {
+    let Scene { app, c, .. } = scene;
     // Cancel another auction from the list, with confirmation; one cancelled behind the
     // page's back answers 409 invalid_state, shown plainly.
     let other = app.create_auction(json!({"title": "To cancel"})).await["id"]
@@ -197,16 +247,16 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         .await["id"]
         .as_i64()
         .unwrap();
-    click(&c, "[data-test=nav-auctions]").await;
+    click(c, "[data-test=nav-auctions]").await;
     let row = format!("[data-test=auction-row][data-id='{other}']");
-    eventually(SLOW, "the auction in the list", || async {
-        count(&c, &row).await == 1
+    until(SLOW, "the auction in the list", || async {
+        count(c, &row).await == 1
     })
     .await;
-    click(&c, &format!("{row} [data-test=cancel-button]")).await;
-    click(&c, "[data-test=cancel-yes]").await;
-    eventually(SLOW, "the cancelled status in the list", || async {
-        attr(&c, &row, "data-status").await.as_deref() == Some("cancelled")
+    click(c, &format!("{row} [data-test=cancel-button]")).await;
+    click(c, "[data-test=cancel-yes]").await;
+    until(SLOW, "the cancelled status in the list", || async {
+        attr(c, &row, "data-status").await.as_deref() == Some("cancelled")
     })
     .await;
     let (s, _) = common::status_json(
@@ -224,10 +274,10 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let stale = format!("[data-test=auction-row][data-id='{gone}'] [data-test=cancel-button]");
-    click(&c, &stale).await;
-    click(&c, "[data-test=cancel-yes]").await;
-    eventually(SLOW, "409 invalid_state shown", || async {
-        text(&c, "[data-test=cancel-error]")
+    click(c, &stale).await;
+    click(c, "[data-test=cancel-yes]").await;
+    until(SLOW, "409 invalid_state shown", || async {
+        text(c, "[data-test=cancel-error]")
             .await
             .contains("invalid_state")
     })
@@ -239,11 +289,15 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(v["status"], "cancelled");
+}
 
+/// A new bidder's key is shown once, and it places bids.
+async fn creating_a_bidder_shows_its_key_once(scene: &Scene) {
+    let Scene { app, c, .. } = scene;
     // Bidders: a new one's key is shown once, and it places bids.
-    click(&c, "[data-test=nav-bidders]").await;
-    type_into(&c, "[data-test=field-name]", "exchange-from-console").await;
-    click(&c, "[data-test=bidder-submit]").await;
+    click(c, "[data-test=nav-bidders]").await;
+    type_into(c, "[data-test=field-name]", "exchange-from-console").await;
+    click(c, "[data-test=bidder-submit]").await;
     let deadline = Instant::now() + SLOW;
     let key = loop {
         let shown = match c.find(Locator::Css("[data-test=created-api-key]")).await {
@@ -264,20 +318,24 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         app.bid(&key, open, json!("1.00")).await.status(),
         StatusCode::CREATED
     );
-    eventually(SLOW, "the bidder in the list", || async {
-        text(&c, "[data-test=bidder-row]")
+    until(SLOW, "the bidder in the list", || async {
+        text(c, "[data-test=bidder-row]")
             .await
             .contains("exchange-from-console")
-            || count(&c, "[data-test=bidder-row]").await >= 2
+            || count(c, "[data-test=bidder-row]").await >= 2
     })
     .await;
+}
 
+/// Keyboard only: Tab reaches the navigation and the list's controls, Enter follows them.
+async fn keyboard_only(scene: &Scene) {
+    let Scene { relay, c, .. } = scene;
     // Keyboard only: Tab reaches the navigation and the list's controls, Enter follows them.
     c.goto(&format!("{}/admin#/auctions", relay.url))
         .await
         .unwrap();
-    eventually(SLOW, "the auction list", || async {
-        count(&c, "[data-test=auction-row]").await >= 1
+    until(SLOW, "the auction list", || async {
+        count(c, "[data-test=auction-row]").await >= 1
     })
     .await;
     c.execute("document.activeElement?.blur(); window.focus();", vec![])
@@ -318,14 +376,18 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         .await
         .unwrap();
     bidders.send_keys("\u{E007}").await.unwrap(); // Enter
-    eventually(SLOW, "the bidders page, by keyboard", || async {
+    until(SLOW, "the bidders page, by keyboard", || async {
         c.current_url()
             .await
             .is_ok_and(|u| u.fragment() == Some("/bidders"))
-            && count(&c, "[data-test=bidder-row]").await >= 1
+            && count(c, "[data-test=bidder-row]").await >= 1
     })
     .await;
+}
 
+/// Phone width: no page is wider than the screen.
+async fn phone_width(scene: &Scene, id: i64) {
+    let Scene { relay, c, .. } = scene;
     // Phone width: no page is wider than the screen.
     c.set_window_size(390, 844).await.unwrap();
     let narrow = "return document.documentElement.scrollWidth <= window.innerWidth";
@@ -336,8 +398,8 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         ("#/bidders".to_string(), "[data-test=bidder-row]"),
     ] {
         c.goto(&format!("{}/admin{page}", relay.url)).await.unwrap();
-        eventually(SLOW, &format!("{page} fitting a phone's width"), || async {
-            count(&c, ready).await >= 1
+        until(SLOW, &format!("{page} fitting a phone's width"), || async {
+            count(c, ready).await >= 1
                 && c.execute(narrow, vec![])
                     .await
                     .is_ok_and(|v| v.as_bool() == Some(true))
@@ -349,6 +411,4 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
-
-    c.close().await.unwrap();
 }

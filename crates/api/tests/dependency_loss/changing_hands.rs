@@ -16,7 +16,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection as _, PgPool};
 
 use crate::common::{self, spawn_app_on, Options, PrivatePostgres, TestApp};
-use crate::wait_for;
+use gavel_testkit::until;
 
 /// An app on `options`' database through the production pool (its failover hooks
 /// included), with one connection.
@@ -171,7 +171,7 @@ async fn a_crashed_server_is_503_while_it_recovers_then_bids_are_decided() {
         amount += 1;
     }
     // Nothing acknowledged was lost in the crash.
-    wait_for("the auction read back", Duration::from_secs(5), || async {
+    until(Duration::from_secs(5), "the auction read back", || async {
         let (s, v) =
             common::status_json(app.get(&format!("/api/auctions/{id}"), Some(&key)).await).await;
         s == StatusCode::OK && v["bid_count"] == 2

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::common::{self, spawn_app_on, status_json, Options, PrivatePostgres};
-use crate::wait_for;
+use gavel_testkit::until;
 
 #[tokio::test]
 async fn postgres_stopped_mid_test_then_back_without_restart() {
@@ -74,7 +74,7 @@ async fn postgres_stopped_mid_test_then_back_without_restart() {
 
     pg.start_server();
 
-    wait_for("recovery", Duration::from_secs(20), || async {
+    until(Duration::from_secs(20), "recovery", || async {
         app.get(&format!("/api/auctions/{id}"), Some(&key))
             .await
             .status()
@@ -111,7 +111,7 @@ async fn an_exhausted_pool_is_unavailable_not_a_hang(pool: sqlx::PgPool) {
     let a = app.create_auction(json!({})).await;
     let id = a["id"].as_i64().unwrap();
     // The one connection is taken by a bid waiting for the auction's lock.
-    let tx = common::lock_auction(&pool, id).await;
+    let tx = gavel_testkit::hold_row_lock(&pool, id).await;
     let waiting = {
         let app = app.clone();
         let key = key.clone();
@@ -179,7 +179,7 @@ async fn postgres_down_at_start_up_then_migrated_when_it_comes() {
     );
 
     pg.start_server();
-    wait_for("ready", Duration::from_secs(20), || async {
+    until(Duration::from_secs(20), "ready", || async {
         app.get("/ready", None).await.status() == StatusCode::OK
     })
     .await;

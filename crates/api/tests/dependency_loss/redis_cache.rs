@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::common::{self, status_json, Options, PrivateRedis};
-use crate::wait_for;
+use gavel_testkit::until;
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn redis_killed_then_back_is_picked_up_again(pool: sqlx::PgPool) {
@@ -26,7 +26,7 @@ async fn redis_killed_then_back_is_picked_up_again(pool: sqlx::PgPool) {
             .unwrap_or("")
             .to_string()
     };
-    wait_for("redis ok", Duration::from_secs(5), || async {
+    until(Duration::from_secs(5), "redis ok", || async {
         ready_redis().await == "ok"
     })
     .await;
@@ -46,14 +46,14 @@ async fn redis_killed_then_back_is_picked_up_again(pool: sqlx::PgPool) {
         app.bid(&key, id, json!("6")).await.status(),
         StatusCode::CREATED
     );
-    wait_for("redis degraded", Duration::from_secs(5), || async {
+    until(Duration::from_secs(5), "redis degraded", || async {
         ready_redis().await == "degraded"
     })
     .await;
     assert_eq!(app.get("/ready", None).await.status(), StatusCode::OK);
 
     redis.start_server().await;
-    wait_for("redis ok again", Duration::from_secs(10), || async {
+    until(Duration::from_secs(10), "redis ok again", || async {
         ready_redis().await == "ok"
     })
     .await;
@@ -65,7 +65,7 @@ async fn redis_killed_then_back_is_picked_up_again(pool: sqlx::PgPool) {
     );
     let client = redis::Client::open(redis.url()).unwrap();
     let key = format!("{}:auction:{id}", opts.redis_prefix);
-    wait_for("the raise in redis", Duration::from_secs(2), || async {
+    until(Duration::from_secs(2), "the raise in redis", || async {
         let mut con = client.get_multiplexed_async_connection().await.unwrap();
         let high: Option<String> = redis::cmd("HGET")
             .arg(&key)

@@ -12,7 +12,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::common::{self, status_json, Options, PrivateRedis};
-use crate::wait_for;
+use gavel_testkit::until;
 
 /// One Redis Sentinel process of the test's own (`redis-server --sentinel`), watching
 /// `primary` as the service `gavel`, alone (quorum 1), quick to call a failover.
@@ -89,7 +89,7 @@ async fn a_sentinel_failover_under_bid_load_gives_no_wrong_answer(pool: PgPool) 
         .await
         .unwrap();
     let sentinel = Sentinel::start(primary.port);
-    wait_for("the sentinel", Duration::from_secs(10), || async {
+    until(Duration::from_secs(10), "the sentinel", || async {
         sentinel_primary(sentinel.port).await == Some(primary.port)
     })
     .await;
@@ -109,7 +109,7 @@ async fn a_sentinel_failover_under_bid_load_gives_no_wrong_answer(pool: PgPool) 
             .unwrap_or("")
             .to_string()
     };
-    wait_for("redis ok", Duration::from_secs(5), || async {
+    until(Duration::from_secs(5), "redis ok", || async {
         redis_state().await == "ok"
     })
     .await;
@@ -138,15 +138,15 @@ async fn a_sentinel_failover_under_bid_load_gives_no_wrong_answer(pool: PgPool) 
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     primary.kill();
-    wait_for(
-        "the sentinel's failover",
+    until(
         Duration::from_secs(30),
+        "the sentinel's failover",
         || async { sentinel_primary(sentinel.port).await == Some(replica.port) },
     )
     .await;
-    wait_for(
-        "redis ok on the new primary",
+    until(
         Duration::from_secs(15),
+        "redis ok on the new primary",
         || async { redis_state().await == "ok" },
     )
     .await;

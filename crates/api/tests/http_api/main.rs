@@ -1,4 +1,5 @@
-//! Every route and error code of the contract, through a real server.
+//! Every route and error code of the contract, through a real server; colliding bids
+//! through two instances.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -7,6 +8,7 @@ mod auctions;
 mod auth;
 mod bidders;
 mod bids;
+mod concurrency;
 mod errors;
 mod freshness;
 mod fuzz;

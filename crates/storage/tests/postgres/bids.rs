@@ -1,8 +1,6 @@
 //! The bid transaction against a real PostgreSQL.
 
-mod common;
-
-use common::{auction, bid, bidder, m};
+use crate::common::{auction, bid, bidder, m};
 use gavel_domain::{
     AuctionId, AuctionKind, AuctionStatus, BidRejection, BidRequest, BidderId, PlacedBid,
 };

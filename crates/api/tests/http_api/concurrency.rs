@@ -1,12 +1,10 @@
 //! Colliding bids from many tasks through two instances sharing one database: the
 //! accepted sequence must rise strictly, whatever Redis does.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{spawn_app_with, Options, TestApp, DEAD_REDIS_URL};
+use crate::common::{spawn_app_with, Options, TestApp, DEAD_REDIS_URL};
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -26,7 +24,7 @@ async fn two_instances(pool: PgPool, mode: RedisMode) -> (TestApp, TestApp) {
     let base = Options {
         redis_url: Some(match mode {
             RedisMode::Unreachable => DEAD_REDIS_URL.to_string(),
-            _ => common::redis_url(),
+            _ => crate::common::redis_url(),
         }),
         ..Default::default()
     };
@@ -55,7 +53,7 @@ async fn colliding_bids(pool: PgPool, mode: RedisMode) {
 
     let flusher = (mode == RedisMode::FlushedMidRun).then(|| {
         tokio::spawn(async {
-            let client = redis::Client::open(common::redis_url()).unwrap();
+            let client = redis::Client::open(crate::common::redis_url()).unwrap();
             let mut con = client.get_multiplexed_async_connection().await.unwrap();
             for _ in 0..5 {
                 tokio::time::sleep(Duration::from_millis(60)).await;
@@ -165,11 +163,11 @@ async fn hopeless_bids_are_turned_away_without_postgres(pool: PgPool) {
         StatusCode::CREATED
     );
 
-    let tx = common::lock_auction(&pool, id).await;
+    let tx = gavel_testkit::hold_row_lock(&pool, id).await;
     let r = tokio::time::timeout(Duration::from_secs(2), app.bid(&key, id, json!("10.50")))
         .await
         .expect("a hopeless bid must not wait for PostgreSQL");
-    let (s, v) = common::status_json(r).await;
+    let (s, v) = crate::common::status_json(r).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(v["min_amount"], "11.00");
     tx.rollback().await.unwrap();
@@ -188,14 +186,14 @@ async fn a_flushed_cache_never_refuses_a_good_bid(pool: PgPool) {
         app.bid(&key, id, json!("5")).await.status(),
         StatusCode::CREATED
     );
-    let client = redis::Client::open(common::redis_url()).unwrap();
+    let client = redis::Client::open(crate::common::redis_url()).unwrap();
     let mut con = client.get_multiplexed_async_connection().await.unwrap();
     let _: () = redis::cmd("DEL")
         .arg(format!("{}:auction:{id}", opts.redis_prefix))
         .query_async(&mut con)
         .await
         .unwrap();
-    let (s, v) = common::status_json(app.bid(&key, id, json!("4")).await).await;
+    let (s, v) = crate::common::status_json(app.bid(&key, id, json!("4")).await).await;
     assert_eq!(
         (s, v["min_amount"].as_str()),
         (StatusCode::CONFLICT, Some("5.01"))

@@ -1,10 +1,8 @@
 //! The closer: every auction settled within about a second of its end, exactly once.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{spawn_app, spawn_app_with, status_json, Options, ADMIN_TOKEN};
+use crate::common::{spawn_app, spawn_app_with, status_json, Options, ADMIN_TOKEN};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -13,20 +11,14 @@ fn soon(ms: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::milliseconds(ms)).to_rfc3339()
 }
 
-async fn wait_closed(app: &common::TestApp, id: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, a) = status_json(
-            app.get(&format!("/api/auctions/{id}"), Some(ADMIN_TOKEN))
-                .await,
-        )
-        .await;
-        if a["status"] == "closed" {
-            return a;
-        }
-        assert!(Instant::now() < deadline, "auction {id} not settled: {a}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn wait_closed(app: &crate::common::TestApp, id: i64) -> Value {
+    let what = format!("auction {id} settled");
+    gavel_testkit::eventually(Duration::from_secs(10), &what, || async {
+        let path = format!("/api/auctions/{id}");
+        let (_, a) = status_json(app.get(&path, Some(ADMIN_TOKEN)).await).await;
+        (a["status"] == "closed").then_some(a)
+    })
+    .await
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -168,7 +160,7 @@ async fn two_instances_settle_each_auction_once(pool: PgPool) {
 async fn ten_thousand_auctions_ending_together_settle_within_a_second(pool: PgPool) {
     const N: i64 = 10_000;
     let opts = Options {
-        redis_url: Some(common::redis_url()),
+        redis_url: Some(crate::common::redis_url()),
         ..Default::default()
     };
     let a = spawn_app_with(pool.clone(), opts.clone()).await;

@@ -1,14 +1,12 @@
 //! Win notices: signed, retried with backoff, marked delivered or failed.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::{spawn_app_with, status_json, Options, ADMIN_TOKEN};
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use axum::routing::post;
 use axum::Router;
-use common::{spawn_app_with, status_json, Options, ADMIN_TOKEN};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -45,7 +43,7 @@ fn receiver_on(listener: tokio::net::TcpListener, fail_first: usize) -> (String,
     (url, seen)
 }
 
-async fn won_auction(app: &common::TestApp, webhook_url: &str) -> (i64, String, Value) {
+async fn won_auction(app: &crate::common::TestApp, webhook_url: &str) -> (i64, String, Value) {
     let r = app
         .post(
             "/api/bidders",
@@ -68,20 +66,14 @@ async fn won_auction(app: &common::TestApp, webhook_url: &str) -> (i64, String, 
     )
 }
 
-async fn wait_notice(app: &common::TestApp, id: i64, want: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (_, a) = status_json(
-            app.get(&format!("/api/auctions/{id}"), Some(ADMIN_TOKEN))
-                .await,
-        )
-        .await;
-        if a["result"]["notice"] == want {
-            return a;
-        }
-        assert!(Instant::now() < deadline, "notice never {want}: {a}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn wait_notice(app: &crate::common::TestApp, id: i64, want: &str) -> Value {
+    let what = format!("auction {id}'s notice {want}");
+    gavel_testkit::eventually(Duration::from_secs(15), &what, || async {
+        let path = format!("/api/auctions/{id}");
+        let (_, a) = status_json(app.get(&path, Some(ADMIN_TOKEN)).await).await;
+        (a["result"]["notice"] == want).then_some(a)
+    })
+    .await
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -156,7 +148,7 @@ async fn a_notice_fails_after_its_last_attempt(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn pending_notices_survive_a_restart(pool: PgPool) {
     // The first instance cannot reach the receiver (nothing listens yet) ...
-    let port = common::free_port();
+    let port = crate::common::free_port();
     let url = format!("http://127.0.0.1:{port}/hook");
     let slow = Options {
         webhooks: gavel_service::WebhookSettings {
@@ -171,7 +163,8 @@ async fn pending_notices_survive_a_restart(pool: PgPool) {
         .connect_with(pool.connect_options().as_ref().clone())
         .await
         .unwrap();
-    let first = common::spawn_app_on(gavel_storage::Storage::from_pool(own_pool), slow).await;
+    let first =
+        crate::common::spawn_app_on(gavel_storage::Storage::from_pool(own_pool), slow).await;
     let (id, _, _) = won_auction(&first, &url).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

@@ -8,7 +8,6 @@ use gavel_domain::{
     AuctionId, AuctionKind, BidAmount, BidRequest, BidderId, Money, NewAuctionInput,
 };
 use gavel_storage::{NewBidderRow, Storage};
-use sqlx::PgPool;
 
 /// An amount.
 pub fn m(s: &str) -> Money {
@@ -51,18 +50,4 @@ pub async fn auction(s: &Storage, kind: AuctionKind) -> AuctionId {
     .validate(now)
     .unwrap();
     s.create_auction(&a).await.unwrap().id
-}
-
-/// Holds auction `id`'s row lock until the returned transaction ends: any bid on it waits.
-pub async fn hold_row_lock(
-    pool: &PgPool,
-    id: AuctionId,
-) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut held = pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(id.get())
-        .execute(&mut *held)
-        .await
-        .unwrap();
-    held
 }

@@ -1,8 +1,6 @@
 //! Group commit: bids that arrive together are decided together, each on its own merits.
 
-mod common;
-
-use common::{auction, bid, bidder, hold_row_lock, m};
+use crate::common::{auction, bid, bidder, m};
 use gavel_domain::{AuctionId, AuctionKind, BidRejection, BidRequest, BidderId};
 use gavel_storage::{BatchSettings, Storage, StorageError};
 use sqlx::PgPool;
@@ -110,7 +108,7 @@ async fn a_full_queue_is_busy_at_once(pool: PgPool) {
     let b1 = bidder(&s, 1).await;
     let a = auction(&s, AuctionKind::English).await;
     // Hold the auction's row lock so the worker's transaction waits.
-    let held = hold_row_lock(&pool, a).await;
+    let held = gavel_testkit::hold_row_lock(&pool, a.get()).await;
     let first = tokio::spawn({
         let s = s.clone();
         async move { s.place_bid(&bid(a, b1, "1")).await }
@@ -134,7 +132,7 @@ async fn a_bid_whose_sender_stopped_waiting_is_not_stored(pool: PgPool) {
     let s = storage(pool.clone(), BatchSettings::default()).await;
     let b1 = bidder(&s, 1).await;
     let a = auction(&s, AuctionKind::English).await;
-    let held = hold_row_lock(&pool, a).await;
+    let held = gavel_testkit::hold_row_lock(&pool, a.get()).await;
     // The request gives up (as an HTTP timeout does) while its batch waits for the lock.
     let waited = tokio::time::timeout(
         std::time::Duration::from_millis(300),
@@ -171,7 +169,7 @@ async fn join_raw(
     let pool = s.pool().clone();
     let blocker = auction(s, AuctionKind::English).await;
     let someone = bidder(s, 99).await;
-    let held = hold_row_lock(&pool, blocker).await;
+    let held = gavel_testkit::hold_row_lock(&pool, blocker.get()).await;
     let busy = tokio::spawn({
         let s = s.clone();
         async move { s.place_bid(&bid(blocker, someone, "1")).await }
