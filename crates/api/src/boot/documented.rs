@@ -1,6 +1,6 @@
-//! The settings as the README, the VM's env file template and the systemd unit present
-//! them, checked against the command line itself: each default is written once (in the
-//! code), and the documents must agree with it.
+//! What the deploy files and the README say about the code, checked against the code
+//! itself: the settings and their defaults (each written once, in the code), the env file
+//! template, the systemd unit's limits, and the Grafana dashboard's queries and metrics.
 
 #[cfg(test)]
 mod tests {
@@ -104,5 +104,87 @@ mod tests {
         let default = |env: &str| -> u64 { defaults[env].as_deref().unwrap().parse().unwrap() };
         assert!(value("TimeoutStopSec") > default("GAVEL_SHUTDOWN_GRACE_SECS"));
         assert!(value("LimitNOFILE") > default("GAVEL_MAX_CONNECTIONS"));
+    }
+
+    /// The dashboard's panels, rows' nested panels included.
+    fn panels(dashboard: &serde_json::Value) -> Vec<&serde_json::Value> {
+        let mut out = Vec::new();
+        for p in dashboard["panels"].as_array().into_iter().flatten() {
+            out.push(p);
+            out.extend(p["panels"].as_array().into_iter().flatten());
+        }
+        out
+    }
+
+    #[test]
+    fn the_dashboard_charts_every_metric_with_queries_that_parse() {
+        let d: serde_json::Value =
+            serde_json::from_str(&read("deploy/grafana-dashboard.json")).unwrap();
+        let version = d["schemaVersion"].as_u64().unwrap_or(0);
+        assert!((38..=41).contains(&version), "schemaVersion {version}");
+        assert!(
+            d["__inputs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|i| i["name"] == "DS_PROMETHEUS"),
+            "no DS_PROMETHEUS in __inputs"
+        );
+        let ds = serde_json::json!({"type": "prometheus", "uid": "${DS_PROMETHEUS}"});
+        let panels = panels(&d);
+        let ids: std::collections::HashSet<_> =
+            panels.iter().map(|p| p["id"].to_string()).collect();
+        assert_eq!(ids.len(), panels.len(), "panel ids are not unique");
+        // Grafana's variables as Grafana expands them, before parsing.
+        let expand = |e: &str| {
+            [
+                ("$__rate_interval", "1m"),
+                ("$__interval", "1m"),
+                ("$__range", "1h"),
+                ("$job", ".*"),
+                ("$instance", ".*"),
+            ]
+            .iter()
+            .fold(e.to_string(), |q, (k, v)| q.replace(k, v))
+        };
+        let mut exprs = Vec::new();
+        for p in panels.iter().filter(|p| p["type"] != "row") {
+            let title = p["title"].as_str().unwrap_or("?");
+            assert_eq!(p["datasource"], ds, "panel {title:?}: datasource");
+            let targets = p["targets"].as_array().filter(|t| !t.is_empty());
+            for t in targets.unwrap_or_else(|| panic!("panel {title:?}: no targets")) {
+                assert_eq!(
+                    t["datasource"], ds,
+                    "panel {title:?}: a target's datasource"
+                );
+                let e = t["expr"].as_str().unwrap_or("");
+                let q = expand(e);
+                assert!(!q.contains('$'), "panel {title:?}: unknown variable in {e}");
+                promql_parser::parser::parse(&q)
+                    .unwrap_or_else(|err| panic!("panel {title:?}: {err}: {e}"));
+                exprs.push(e.to_string());
+            }
+        }
+        for v in d["templating"]["list"].as_array().into_iter().flatten() {
+            if v["type"] == "query" {
+                assert_eq!(v["datasource"], ds, "variable {}", v["name"]);
+            }
+        }
+        for m in crate::http::metrics::METRICS {
+            let series = match m.kind {
+                crate::http::metrics::Kind::Histogram => format!("{}_bucket", m.name),
+                _ => m.name.to_string(),
+            };
+            assert!(
+                exprs.iter().any(|e| e.contains(&series)),
+                "no panel shows {series}"
+            );
+        }
+        assert!(
+            exprs.iter().any(|e| e.contains("histogram_quantile")
+                && e.contains("gavel_http_request_duration_seconds_bucket")
+                && e.contains("route")),
+            "no per-route latency quantile"
+        );
     }
 }

@@ -49,75 +49,130 @@ pub fn handle() -> PrometheusHandle {
         .clone()
 }
 
+/// What kind of metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Only goes up.
+    Counter,
+    /// A value of the moment.
+    Gauge,
+    /// A distribution (exported as `_bucket`, `_sum`, `_count`; `_seconds` ones in seconds).
+    Histogram,
+}
+
+/// One exported metric.
+#[derive(Debug, Clone, Copy)]
+pub struct Metric {
+    /// Its name.
+    pub name: &'static str,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its help text.
+    pub help: &'static str,
+}
+
+/// Every metric gavel exports, once: described from here, and the dashboard is checked
+/// against it.
+pub const METRICS: &[Metric] = &[
+    Metric {
+        name: "gavel_http_requests_total",
+        kind: Kind::Counter,
+        help: "HTTP requests answered, by method, route template and status.",
+    },
+    Metric {
+        name: "gavel_http_request_duration_seconds",
+        kind: Kind::Histogram,
+        help: "Time to answer an HTTP request, by method, route template and status.",
+    },
+    Metric {
+        name: "gavel_http_requests_in_flight",
+        kind: Kind::Gauge,
+        help: "HTTP requests being answered now.",
+    },
+    Metric {
+        name: "gavel_http_requests_shed_total",
+        kind: Kind::Counter,
+        help: "Requests answered 503 overloaded at once (in-flight cap, full bid queue, stream cap).",
+    },
+    Metric {
+        name: "gavel_bids_total",
+        kind: Kind::Counter,
+        help: "Bids decided, by outcome: accepted, a refusal's code, or fast_rejected.",
+    },
+    Metric {
+        name: "gavel_fast_path_checks_total",
+        kind: Kind::Counter,
+        help: "Hopeless-bid checks before PostgreSQL, by tier (memory, redis) and result (hit refused the bid, miss let it through, error could not ask).",
+    },
+    Metric {
+        name: "gavel_bid_batch_size",
+        kind: Kind::Histogram,
+        help: "Bids decided in one PostgreSQL transaction (group commit).",
+    },
+    Metric {
+        name: "gavel_db_pool_connections",
+        kind: Kind::Gauge,
+        help: "PostgreSQL connections in the pool, by state (idle, busy).",
+    },
+    Metric {
+        name: "gavel_db_pool_max_connections",
+        kind: Kind::Gauge,
+        help: "Most PostgreSQL connections the pool opens.",
+    },
+    Metric {
+        name: "gavel_db_pool_waiting",
+        kind: Kind::Gauge,
+        help: "Tasks waiting for a PostgreSQL connection.",
+    },
+    Metric {
+        name: "gavel_settlement_lag_seconds",
+        kind: Kind::Histogram,
+        help: "Time from an auction's end to its settlement.",
+    },
+    Metric {
+        name: "gavel_win_notices_pending",
+        kind: Kind::Gauge,
+        help: "Win notices not yet delivered nor given up (all instances).",
+    },
+    Metric {
+        name: "gavel_win_notice_attempts_total",
+        kind: Kind::Counter,
+        help: "Win-notice delivery attempts, by outcome (delivered, retry, failed).",
+    },
+    Metric {
+        name: "gavel_event_streams_open",
+        kind: Kind::Gauge,
+        help: "Event streams open on this instance.",
+    },
+    Metric {
+        name: "gavel_connections_open",
+        kind: Kind::Gauge,
+        help: "Client connections open.",
+    },
+    Metric {
+        name: "gavel_connections_refused_total",
+        kind: Kind::Counter,
+        help: "Connections closed at once because the instance held its most.",
+    },
+    Metric {
+        name: "gavel_build_info",
+        kind: Kind::Gauge,
+        help: "Always 1; the version of the running binary is its label.",
+    },
+];
+
 /// Help text and unit of every metric.
 fn describe() {
-    describe_counter!(
-        "gavel_http_requests_total",
-        "HTTP requests answered, by method, route template and status."
-    );
-    describe_histogram!(
-        "gavel_http_request_duration_seconds",
-        Unit::Seconds,
-        "Time to answer an HTTP request, by method, route template and status."
-    );
-    describe_gauge!(
-        "gavel_http_requests_in_flight",
-        "HTTP requests being answered now."
-    );
-    describe_counter!(
-        "gavel_http_requests_shed_total",
-        "Requests answered 503 overloaded at once (in-flight cap, full bid queue, stream cap)."
-    );
-    describe_counter!(
-        "gavel_bids_total",
-        "Bids decided, by outcome: accepted, a refusal's code, or fast_rejected."
-    );
-    describe_counter!(
-        "gavel_fast_path_checks_total",
-        "Hopeless-bid checks before PostgreSQL, by tier (memory, redis) and result (hit refused the bid, miss let it through, error could not ask)."
-    );
-    describe_histogram!(
-        "gavel_bid_batch_size",
-        "Bids decided in one PostgreSQL transaction (group commit)."
-    );
-    describe_gauge!(
-        "gavel_db_pool_connections",
-        "PostgreSQL connections in the pool, by state (idle, busy)."
-    );
-    describe_gauge!(
-        "gavel_db_pool_max_connections",
-        "Most PostgreSQL connections the pool opens."
-    );
-    describe_gauge!(
-        "gavel_db_pool_waiting",
-        "Tasks waiting for a PostgreSQL connection."
-    );
-    describe_histogram!(
-        "gavel_settlement_lag_seconds",
-        Unit::Seconds,
-        "Time from an auction's end to its settlement."
-    );
-    describe_gauge!(
-        "gavel_win_notices_pending",
-        "Win notices not yet delivered nor given up (all instances)."
-    );
-    describe_counter!(
-        "gavel_win_notice_attempts_total",
-        "Win-notice delivery attempts, by outcome (delivered, retry, failed)."
-    );
-    describe_gauge!(
-        "gavel_event_streams_open",
-        "Event streams open on this instance."
-    );
-    describe_gauge!("gavel_connections_open", "Client connections open.");
-    describe_counter!(
-        "gavel_connections_refused_total",
-        "Connections closed at once because the instance held its most."
-    );
-    describe_gauge!(
-        "gavel_build_info",
-        "Always 1; the version of the running binary is its label."
-    );
+    for m in METRICS {
+        match m.kind {
+            Kind::Counter => describe_counter!(m.name, m.help),
+            Kind::Gauge => describe_gauge!(m.name, m.help),
+            Kind::Histogram if m.name.ends_with("_seconds") => {
+                describe_histogram!(m.name, Unit::Seconds, m.help)
+            }
+            Kind::Histogram => describe_histogram!(m.name, m.help),
+        }
+    }
 }
 
 /// The route template a request matched, filled in by [`note_route`] once routing is

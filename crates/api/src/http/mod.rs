@@ -118,6 +118,7 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(routes::openapi::document))
         .routes(routes!(console::page))
         .routes(routes!(console::script))
+        .routes(routes!(console::module))
         .routes(routes!(console::style))
         .merge(api)
 }

@@ -85,6 +85,25 @@ async fn assets_are_cached_under_a_strict_policy(app: &TestApp) {
         .unwrap();
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
     assert_ne!(etag, cached.headers()["etag"]);
+    // Its modules, under the same policy; no other name is served there.
+    let module = app.get("/admin/js/api.js", None).await;
+    assert_eq!(module.status(), StatusCode::OK);
+    assert!(module.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(module.headers().contains_key("etag"));
+    assert!(module.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
+    let (s, v) = common::status_json(app.get("/admin/js/app.css", None).await).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (s, _) = common::status_json(app.get("/admin/js/nope.js", None).await).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
 /// A wrong token is refused with the API's own words; the admin token signs in.

@@ -166,6 +166,8 @@ error_responses! {
     ]);
     /// `GET /api/auctions/{id}/bids` and `GET /api/bids/{auction_id}`.
     ListBidsErrors => all([any_key(), paged(), vec![ApiError::AuctionNotFound]]);
+    /// `GET /admin/js/{module}`: a name that is not one of the console's modules.
+    ConsoleModuleErrors => vec![ApiError::NotFound];
 }
 
 /// `POST /api/bids`; an `Idempotency-Key` replays a stored refusal with `Idempotent-Replayed`.

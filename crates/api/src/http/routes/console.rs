@@ -4,6 +4,7 @@
 
 use std::sync::OnceLock;
 
+use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -98,6 +99,42 @@ static STYLE: Asset = Asset::new(
     "text/css; charset=utf-8",
 );
 
+/// One module of `console/js/`, embedded.
+macro_rules! module {
+    ($name:literal) => {
+        Asset::new(
+            include_str!(concat!("../../../console/js/", $name)),
+            "text/javascript; charset=utf-8",
+        )
+    };
+}
+
+/// The console's ES modules (`console/js/`), by file name: the only names served under
+/// `/admin/js/`.
+static MODULES: [(&str, Asset); 21] = [
+    ("api.js", module!("api.js")),
+    ("auctions.js", module!("auctions.js")),
+    ("auth.js", module!("auth.js")),
+    ("bidders.js", module!("bidders.js")),
+    ("cancel.js", module!("cancel.js")),
+    ("chart.js", module!("chart.js")),
+    ("constants.js", module!("constants.js")),
+    ("create-auction.js", module!("create-auction.js")),
+    ("decimal.js", module!("decimal.js")),
+    ("dom.js", module!("dom.js")),
+    ("event-stream.js", module!("event-stream.js")),
+    ("forms.js", module!("forms.js")),
+    ("hash.js", module!("hash.js")),
+    ("ladder.js", module!("ladder.js")),
+    ("live-details.js", module!("live-details.js")),
+    ("live-model.js", module!("live-model.js")),
+    ("live-view.js", module!("live-view.js")),
+    ("problems.js", module!("problems.js")),
+    ("signin.js", module!("signin.js")),
+    ("time.js", module!("time.js")),
+    ("widgets.js", module!("widgets.js")),
+];
+
 /// `GET /admin` (anyone; the admin token is needed to use it).
 #[utoipa::path(
     get,
@@ -145,4 +182,25 @@ pub async fn script(headers: HeaderMap) -> Response {
 )]
 pub async fn style(headers: HeaderMap) -> Response {
     STYLE.serve(&headers)
+}
+
+/// `GET /admin/js/{module}`: one of the console's ES modules.
+#[utoipa::path(
+    get,
+    path = "/admin/js/{module}",
+    tag = "console",
+    operation_id = "adminConsoleModule",
+    summary = "One of the admin console's script modules",
+    params(("module" = String, Path, description = "The module's file name, e.g. `api.js`")),
+    responses(
+        (status = 200, description = "An ES module", content_type = "text/javascript", body = String),
+        (status = 304, description = "The copy the client has is current"),
+        crate::http::openapi::problems::ConsoleModuleErrors,
+    )
+)]
+pub async fn module(Path(module): Path<String>, headers: HeaderMap) -> Response {
+    match MODULES.iter().find(|(name, _)| *name == module) {
+        Some((_, asset)) => asset.serve(&headers),
+        None => crate::http::error::ApiError::NotFound.into_response(),
+    }
 }
