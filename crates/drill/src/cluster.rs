@@ -40,21 +40,7 @@ pub struct Cluster {
 
 /// Where PostgreSQL's server binaries are (`initdb`, `pg_ctl`, `postgres`).
 pub fn pg_bin_dir() -> Result<PathBuf, String> {
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if dir.join("pg_ctl").exists() && dir.join("postgres").exists() {
-            return Ok(dir);
-        }
-    }
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map_err(|_| "no PostgreSQL server under /usr/lib/postgresql".to_string())?
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|d| d.join("postgres").exists())
-        .collect();
-    dirs.sort();
-    dirs.pop()
-        .ok_or_else(|| "no PostgreSQL server binaries found".into())
+    gavel_devkit::postgres::bin_dir().ok_or_else(|| "no PostgreSQL server binaries found".into())
 }
 
 impl Cluster {

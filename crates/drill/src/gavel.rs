@@ -21,7 +21,18 @@ impl Instance {
         admin_token: &str,
         log: PathBuf,
     ) -> Result<Self, String> {
-        let port = free_port();
+        Self::start_on(binary, free_port(), database_url, admin_token, &[], log).await
+    }
+
+    /// The same on `port`, with `extra` settings (`NAME`, value).
+    pub async fn start_on(
+        binary: &Path,
+        port: u16,
+        database_url: &str,
+        admin_token: &str,
+        extra: &[(&str, String)],
+        log: PathBuf,
+    ) -> Result<Self, String> {
         let mut cmd = Command::new(binary);
         cmd.arg("serve")
             .env_clear()
@@ -35,7 +46,15 @@ impl Instance {
             .env("GAVEL_WEBHOOK_BACKOFF_BASE_MS", "200")
             .env("GAVEL_WEBHOOK_BACKOFF_MAX_SECS", "2")
             .env("RUST_LOG", "warn");
-        let proc = Proc::spawn("gavel", cmd, &log, None)?;
+        for (name, value) in extra {
+            cmd.env(name, value);
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(|e| format!("{}: {e}", log.display()))?;
+        let proc = Proc::spawn_to("gavel", cmd, log, None)?;
         let me = Self {
             url: format!("http://127.0.0.1:{port}"),
             proc,
@@ -63,5 +82,10 @@ impl Instance {
     /// Whether the process still runs (it must, through every failover).
     pub fn alive(&mut self) -> bool {
         self.proc.alive()
+    }
+
+    /// SIGKILL: the instance dies mid-request.
+    pub fn kill(&mut self) {
+        self.proc.kill();
     }
 }

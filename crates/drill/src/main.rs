@@ -8,6 +8,7 @@
 //! the books on the final primary. One JSON report on stdout; progress on stderr; exit 1
 //! when a check fails.
 
+mod chaos;
 mod checks;
 mod cluster;
 mod gavel;
@@ -53,9 +54,20 @@ struct Args {
     /// Seconds each throughput figure is measured over.
     #[arg(long, default_value_t = 10)]
     measure_secs: u64,
+    /// Which run.
+    #[command(subcommand)]
+    run: Option<Run>,
 }
 
-fn say(msg: &str) {
+/// The runs besides the failover drill (the default).
+#[derive(Debug, clap::Subcommand)]
+enum Run {
+    /// One PostgreSQL and one Redis under two instances: Redis flushed, stopped and
+    /// started, PostgreSQL stopped and started, an instance killed and started again.
+    Chaos,
+}
+
+pub(crate) fn say(msg: &str) {
     eprintln!("gavel-drill: {msg}");
 }
 
@@ -65,8 +77,14 @@ async fn main() -> ExitCode {
     let dir = args.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("gavel-drill-{}", std::process::id()))
     });
-    let result = drill(&args, &dir).await;
+    let result = match args.run {
+        None => drill(&args, &dir).await,
+        Some(Run::Chaos) => chaos::run(&args.gavel, &dir, args.clients).await,
+    };
     let ok = matches!(&result, Ok(report) if report["ok"] == true);
+    if let Ok(report) = &result {
+        print_checks(report);
+    }
     match result {
         Ok(report) => println!("{report}"),
         Err(e) => say(&format!("error: {e}")),
@@ -153,17 +171,8 @@ async fn drill(args: &Args, dir: &std::path::Path) -> Result<Value, String> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let seen = load.stop().await;
     settle_shorts(&pool, &seen).await;
-    let checks = checks::run(&pool, &seen, &received).await?;
+    let checks = checks::run(&pool, &seen, &received, false).await?;
     let ok = checks.iter().all(|c| c["ok"] == true);
-    let passed = checks.iter().filter(|c| c["ok"] == true).count();
-    for c in &checks {
-        say(&format!(
-            "{} {}",
-            if c["ok"] == true { "ok  " } else { "FAIL" },
-            c["check"].as_str().unwrap_or("")
-        ));
-    }
-    eprintln!("drill: {passed} passed, {} failed", checks.len() - passed);
     Ok(json!({
         "ok": ok,
         "events": events,
@@ -177,6 +186,17 @@ async fn drill(args: &Args, dir: &std::path::Path) -> Result<Value, String> {
         "checks": checks,
         "seconds": t0.elapsed().as_secs(),
     }))
+}
+
+/// Each check's verdict, then the closing count.
+fn print_checks(report: &Value) {
+    let checks = report["checks"].as_array().cloned().unwrap_or_default();
+    let passed = checks.iter().filter(|c| c["ok"] == true).count();
+    for c in &checks {
+        let verdict = if c["ok"] == true { "ok  " } else { "FAIL" };
+        say(&format!("{verdict} {}", c["check"].as_str().unwrap_or("")));
+    }
+    eprintln!("drill: {passed} passed, {} failed", checks.len() - passed);
 }
 
 /// Bids decided a second over the next `secs` seconds.
@@ -278,7 +298,7 @@ async fn event(
 }
 
 /// Waits until every short auction has ended and been settled (or 20 s past the last end).
-async fn settle_shorts(pool: &sqlx::PgPool, seen: &Seen) {
+pub(crate) async fn settle_shorts(pool: &sqlx::PgPool, seen: &Seen) {
     let ids: Vec<i64> = seen.shorts.iter().map(|s| s.id).collect();
     let last_end = seen.shorts.iter().map(|s| s.ends_at).max();
     let deadline = Instant::now() + Duration::from_secs(30);

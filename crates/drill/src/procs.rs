@@ -15,11 +15,21 @@ impl Proc {
     /// Starts `cmd` with its output in `log`.
     pub fn spawn(
         name: &str,
-        mut cmd: Command,
+        cmd: Command,
         log: &Path,
         run_as: Option<(u32, u32)>,
     ) -> Result<Self, String> {
         let out = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        Self::spawn_to(name, cmd, out, run_as)
+    }
+
+    /// Starts `cmd` with its output appended to `out`.
+    pub fn spawn_to(
+        name: &str,
+        mut cmd: Command,
+        out: std::fs::File,
+        run_as: Option<(u32, u32)>,
+    ) -> Result<Self, String> {
         let err = out.try_clone().map_err(|e| e.to_string())?;
         cmd.stdin(Stdio::null())
             .stdout(out)
@@ -120,13 +130,7 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// A TCP port free on 127.0.0.1 now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
-}
+pub use gavel_devkit::free_port;
 
 /// Removes the System V shared memory segment a PostgreSQL killed with SIGKILL leaves
 /// behind (the one its `postmaster.pid` names), once nothing is attached to it.

@@ -81,7 +81,7 @@ async fn saturation_past_max_inflight_is_shed_at_once(pool: PgPool) {
     let (_, key) = app.create_bidder("b").await;
     let a = app.create_auction(json!({})).await;
     let id = a["id"].as_i64().unwrap();
-    let tx = gavel_testkit::hold_row_lock(&pool, id).await;
+    let tx = gavel_devkit::hold_row_lock(&pool, id).await;
     let mut stuck = Vec::new();
     for i in 0..2 {
         let app = app.clone();

@@ -263,9 +263,5 @@ pub async fn status_json(r: Response) -> (StatusCode, Value) {
 
 /// A free TCP port on 127.0.0.1 (free now; good enough for tests).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    gavel_devkit::free_port()
 }

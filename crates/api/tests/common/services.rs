@@ -1,56 +1,22 @@
-//! PostgreSQL and Redis servers of a test's own, which the test may stop and start again.
-//!
-//! Starting and stopping them is `scripts/services.sh`'s job: the same code that
-//! `scripts/with-services.sh` starts the suite's servers with.
+//! PostgreSQL and Redis servers of a test's own, which the test may stop and start again:
+//! gavel-devkit's private servers (the code `scripts/with-services.sh` uses too).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-use super::{free_port, unique_prefix};
+use gavel_devkit::{postgres, redis};
 
-/// `scripts/services.sh`.
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/services.sh");
+use super::unique_prefix;
 
-/// `services.sh`'s exit code when the port is taken (nothing is left running).
-const PORT_TAKEN: i32 = 3;
-
-/// Runs `services.sh SUBCOMMAND DIR ARGS...`.
-fn services(subcommand: &str, dir: &Path, args: &[&str]) -> std::io::Result<Output> {
-    Command::new("bash")
-        .arg(SCRIPT)
-        .arg(subcommand)
-        .arg(dir)
-        .args(args)
-        .output()
-}
-
-/// Panics with the script's output unless it succeeded.
-fn check(subcommand: &str, result: std::io::Result<Output>) {
-    let out = result.unwrap_or_else(|e| panic!("could not run {SCRIPT}: {e}"));
-    assert!(
-        out.status.success(),
-        "services.sh {subcommand} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Whether the script said the port was taken.
-fn port_taken(result: &std::io::Result<Output>) -> bool {
-    matches!(result, Ok(out) if out.status.code() == Some(PORT_TAKEN))
-}
-
-/// A fresh directory for one server's files.
+/// A fresh directory for one server's files, under /tmp (reachable by the postgres user).
 fn fresh_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(unique_prefix());
+    let dir = PathBuf::from("/tmp").join(unique_prefix());
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 /// A PostgreSQL server of the test's own, which the test may stop and start again.
 pub struct PrivatePostgres {
-    dir: PathBuf,
+    cluster: postgres::Cluster,
     /// Its port.
     pub port: u16,
 }
@@ -58,54 +24,42 @@ pub struct PrivatePostgres {
 impl PrivatePostgres {
     /// initdb into a fresh directory and start the server.
     pub fn start() -> Self {
-        let mut pg = PrivatePostgres {
-            dir: fresh_dir(),
-            port: free_port(),
-        };
-        // A port that was free a moment ago may be taken by now: then try another.
-        for _ in 0..5 {
-            let result = pg.pg_start();
-            if port_taken(&result) {
-                pg.port = free_port();
-                continue;
-            }
-            check("pg-start", result);
-            return pg;
+        let cluster = gavel_devkit::start_postgres(&fresh_dir(), &[])
+            .unwrap_or_else(|e| panic!("a private PostgreSQL: {e}"));
+        Self {
+            port: cluster.port,
+            cluster,
         }
-        panic!("no free port for a private PostgreSQL");
-    }
-
-    fn pg_start(&self) -> std::io::Result<Output> {
-        let port = self.port.to_string();
-        services("pg-start", &self.dir, &[port.as_str()])
     }
 
     /// Starts (or restarts) the server on its port.
     pub fn start_server(&self) {
-        check("pg-start", self.pg_start());
+        self.cluster
+            .start(&[])
+            .unwrap_or_else(|e| panic!("PostgreSQL again: {e}"));
     }
 
     /// Stops the server (fast: open connections are cut).
     pub fn stop_server(&self) {
-        check("pg-stop", services("pg-stop", &self.dir, &["fast"]));
+        self.cluster.stop("fast").unwrap();
     }
 
     /// Its URL.
     pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        self.cluster.url()
     }
 }
 
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
-        let _ = services("pg-stop", &self.dir, &["immediate"]);
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = self.cluster.stop("immediate");
+        let _ = std::fs::remove_dir_all(&self.cluster.dir);
     }
 }
 
 /// A Redis server of the test's own, which the test may kill and start again.
 pub struct PrivateRedis {
-    dir: PathBuf,
+    server: redis::Server,
     /// Its port.
     pub port: u16,
 }
@@ -113,51 +67,39 @@ pub struct PrivateRedis {
 impl PrivateRedis {
     /// Starts one on a free port.
     pub async fn start() -> Self {
-        let mut r = PrivateRedis {
-            dir: fresh_dir(),
-            port: free_port(),
-        };
-        // A port that was free a moment ago may be taken by now: then try another.
-        for _ in 0..5 {
-            let result = r.redis_start().await;
-            if port_taken(&result) {
-                r.port = free_port();
-                continue;
-            }
-            check("redis-start", result);
-            return r;
-        }
-        panic!("no free port for a private Redis");
-    }
-
-    /// `services.sh redis-start`, off the async threads: it waits until the server answers.
-    async fn redis_start(&self) -> std::io::Result<Output> {
-        let dir = self.dir.clone();
-        let port = self.port.to_string();
-        tokio::task::spawn_blocking(move || services("redis-start", &dir, &[port.as_str()]))
+        let server = tokio::task::spawn_blocking(|| gavel_devkit::start_redis(&fresh_dir()))
             .await
             .unwrap()
+            .unwrap_or_else(|e| panic!("a private Redis: {e}"));
+        Self {
+            port: server.port,
+            server,
+        }
     }
 
     /// Starts (or restarts) the server on its port and waits until it answers.
     pub async fn start_server(&mut self) {
-        check("redis-start", self.redis_start().await);
+        let server = self.server.clone();
+        tokio::task::spawn_blocking(move || server.start())
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("Redis again: {e}"));
     }
 
     /// Kills the server.
     pub fn kill(&mut self) {
-        check("redis-kill", services("redis-kill", &self.dir, &[]));
+        self.server.kill().unwrap();
     }
 
     /// Its URL.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        self.server.url()
     }
 }
 
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
-        let _ = services("redis-kill", &self.dir, &[]);
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = self.server.kill();
+        let _ = std::fs::remove_dir_all(&self.server.dir);
     }
 }

@@ -21,7 +21,7 @@ use browser::{
     artifacts, attr, browser, click, count, set_from_now, start_driver, text, type_into, LIVE, SLOW,
 };
 use common::{spawn_app, TestApp, ADMIN_TOKEN};
-use gavel_testkit::until;
+use gavel_devkit::until;
 use relay::Relay;
 
 /// Opens the console through the relay and signs in with `token`.

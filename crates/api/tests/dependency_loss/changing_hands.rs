@@ -16,7 +16,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection as _, PgPool};
 
 use crate::common::{self, spawn_app_on, Options, PrivatePostgres, TestApp};
-use gavel_testkit::until;
+use gavel_devkit::until;
 
 /// An app on `options`' database through the production pool (its failover hooks
 /// included), with one connection.

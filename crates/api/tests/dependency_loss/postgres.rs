@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::common::{self, spawn_app_on, status_json, Options, PrivatePostgres};
-use gavel_testkit::until;
+use gavel_devkit::until;
 
 #[tokio::test]
 async fn postgres_stopped_mid_test_then_back_without_restart() {
@@ -111,7 +111,7 @@ async fn an_exhausted_pool_is_unavailable_not_a_hang(pool: sqlx::PgPool) {
     let a = app.create_auction(json!({})).await;
     let id = a["id"].as_i64().unwrap();
     // The one connection is taken by a bid waiting for the auction's lock.
-    let tx = gavel_testkit::hold_row_lock(&pool, id).await;
+    let tx = gavel_devkit::hold_row_lock(&pool, id).await;
     let waiting = {
         let app = app.clone();
         let key = key.clone();

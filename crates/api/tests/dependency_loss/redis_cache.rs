@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::common::{self, status_json, Options, PrivateRedis};
-use gavel_testkit::until;
+use gavel_devkit::until;
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn redis_killed_then_back_is_picked_up_again(pool: sqlx::PgPool) {

@@ -12,7 +12,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::common::{self, status_json, Options, PrivateRedis};
-use gavel_testkit::until;
+use gavel_devkit::until;
 
 /// One Redis Sentinel process of the test's own (`redis-server --sentinel`), watching
 /// `primary` as the service `gavel`, alone (quorum 1), quick to call a failover.

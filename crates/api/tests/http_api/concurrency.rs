@@ -163,7 +163,7 @@ async fn hopeless_bids_are_turned_away_without_postgres(pool: PgPool) {
         StatusCode::CREATED
     );
 
-    let tx = gavel_testkit::hold_row_lock(&pool, id).await;
+    let tx = gavel_devkit::hold_row_lock(&pool, id).await;
     let r = tokio::time::timeout(Duration::from_secs(2), app.bid(&key, id, json!("10.50")))
         .await
         .expect("a hopeless bid must not wait for PostgreSQL");

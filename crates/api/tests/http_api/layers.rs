@@ -114,7 +114,7 @@ async fn slow_requests_time_out_as_problems(pool: PgPool) {
     let a = app.create_auction(json!({})).await;
     let id = a["id"].as_i64().unwrap();
     // Hold the auction's row lock so the bid cannot finish in time.
-    let tx = gavel_testkit::hold_row_lock(&pool, id).await;
+    let tx = gavel_devkit::hold_row_lock(&pool, id).await;
     let started = std::time::Instant::now();
     let (s, v) = status_json(app.bid(&key, id, json!("5")).await).await;
     assert_eq!(

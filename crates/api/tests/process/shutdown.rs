@@ -29,7 +29,7 @@ async fn sigterm_finishes_the_bid_in_flight_then_exits_zero(pool: PgPool) {
     let mut server = start_server(&pool, 20).await;
     let (key, id) = bidder_and_auction(&server.url).await;
     // Hold the auction's lock so the bid is still in flight when the signal lands.
-    let tx = gavel_testkit::hold_row_lock(&pool, id).await;
+    let tx = gavel_devkit::hold_row_lock(&pool, id).await;
     let in_flight = bid_in_background(&server.url, key, id);
     tokio::time::sleep(Duration::from_millis(300)).await;
     sigterm(&server.child);
@@ -58,7 +58,7 @@ async fn sigterm_finishes_the_bid_in_flight_then_exits_zero(pool: PgPool) {
 async fn shutdown_is_bounded_by_the_grace_period(pool: PgPool) {
     let mut server = start_server(&pool, 1).await;
     let (key, id) = bidder_and_auction(&server.url).await;
-    let tx = gavel_testkit::hold_row_lock(&pool, id).await;
+    let tx = gavel_devkit::hold_row_lock(&pool, id).await;
     let stuck = bid_in_background(&server.url, key, id);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();

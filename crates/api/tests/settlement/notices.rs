@@ -68,7 +68,7 @@ async fn won_auction(app: &crate::common::TestApp, webhook_url: &str) -> (i64, S
 
 async fn wait_notice(app: &crate::common::TestApp, id: i64, want: &str) -> Value {
     let what = format!("auction {id}'s notice {want}");
-    gavel_testkit::eventually(Duration::from_secs(15), &what, || async {
+    gavel_devkit::eventually(Duration::from_secs(15), &what, || async {
         let path = format!("/api/auctions/{id}");
         let (_, a) = status_json(app.get(&path, Some(ADMIN_TOKEN)).await).await;
         (a["result"]["notice"] == want).then_some(a)

@@ -13,7 +13,7 @@ fn soon(ms: i64) -> String {
 
 async fn wait_closed(app: &crate::common::TestApp, id: i64) -> Value {
     let what = format!("auction {id} settled");
-    gavel_testkit::eventually(Duration::from_secs(10), &what, || async {
+    gavel_devkit::eventually(Duration::from_secs(10), &what, || async {
         let path = format!("/api/auctions/{id}");
         let (_, a) = status_json(app.get(&path, Some(ADMIN_TOKEN)).await).await;
         (a["status"] == "closed").then_some(a)

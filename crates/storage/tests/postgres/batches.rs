@@ -108,7 +108,7 @@ async fn a_full_queue_is_busy_at_once(pool: PgPool) {
     let b1 = bidder(&s, 1).await;
     let a = auction(&s, AuctionKind::English).await;
     // Hold the auction's row lock so the worker's transaction waits.
-    let held = gavel_testkit::hold_row_lock(&pool, a.get()).await;
+    let held = gavel_devkit::hold_row_lock(&pool, a.get()).await;
     let first = tokio::spawn({
         let s = s.clone();
         async move { s.place_bid(&bid(a, b1, "1")).await }
@@ -132,7 +132,7 @@ async fn a_bid_whose_sender_stopped_waiting_is_not_stored(pool: PgPool) {
     let s = storage(pool.clone(), BatchSettings::default()).await;
     let b1 = bidder(&s, 1).await;
     let a = auction(&s, AuctionKind::English).await;
-    let held = gavel_testkit::hold_row_lock(&pool, a.get()).await;
+    let held = gavel_devkit::hold_row_lock(&pool, a.get()).await;
     // The request gives up (as an HTTP timeout does) while its batch waits for the lock.
     let waited = tokio::time::timeout(
         std::time::Duration::from_millis(300),
@@ -169,7 +169,7 @@ async fn join_raw(
     let pool = s.pool().clone();
     let blocker = auction(s, AuctionKind::English).await;
     let someone = bidder(s, 99).await;
-    let held = gavel_testkit::hold_row_lock(&pool, blocker.get()).await;
+    let held = gavel_devkit::hold_row_lock(&pool, blocker.get()).await;
     let busy = tokio::spawn({
         let s = s.clone();
         async move { s.place_bid(&bid(blocker, someone, "1")).await }
