@@ -16,8 +16,19 @@ use crate::boot::settings::ConfigError;
 use crate::boot::{server, telemetry};
 use crate::http::views::CreatedBidderView;
 
+/// Why a command failed: a setting (said in one line naming it), or the work itself.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// A missing or bad setting.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The command could not do its work (the database unreachable, a server error…).
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Runs the command the line names; `serve` when none.
-pub async fn run(cli: Cli) -> Result<(), ConfigError> {
+pub async fn run(cli: Cli) -> Result<(), CommandError> {
     match cli.command {
         Command::Serve(options) => serve(options).await,
         Command::Healthcheck(listen) => healthcheck(&listen).await,
@@ -26,7 +37,7 @@ pub async fn run(cli: Cli) -> Result<(), ConfigError> {
             storage
                 .migrate()
                 .await
-                .map_err(|e| ConfigError(format!("migration failed: {e}")))?;
+                .map_err(|e| CommandError::Failed(format!("migration failed: {e}")))?;
             println!("migrations applied");
             Ok(())
         }
@@ -43,7 +54,7 @@ pub async fn run(cli: Cli) -> Result<(), ConfigError> {
             storage
                 .migrate()
                 .await
-                .map_err(|e| ConfigError(format!("migration failed: {e}")))?;
+                .map_err(|e| CommandError::Failed(format!("migration failed: {e}")))?;
             let services = Services::new(
                 storage,
                 Cache::disabled(),
@@ -56,7 +67,7 @@ pub async fn run(cli: Cli) -> Result<(), ConfigError> {
                     ..Default::default()
                 },
             )
-            .map_err(|e| ConfigError(e.to_string()))?;
+            .map_err(|e| CommandError::Failed(e.to_string()))?;
             let created = services
                 .create_bidder(NewBidderInput {
                     name: Some(name),
@@ -64,17 +75,17 @@ pub async fn run(cli: Cli) -> Result<(), ConfigError> {
                 })
                 .await
                 .map_err(|e| match e {
-                    ServiceError::Invalid(v) => ConfigError(
+                    ServiceError::Invalid(v) => CommandError::Config(ConfigError(
                         v.iter()
                             .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.message))
                             .collect::<Vec<_>>()
                             .join("; "),
-                    ),
-                    other => ConfigError(other.to_string()),
+                    )),
+                    other => CommandError::Failed(other.to_string()),
                 })?;
             let view = CreatedBidderView::from(created);
-            let json =
-                serde_json::to_string_pretty(&view).map_err(|e| ConfigError(e.to_string()))?;
+            let json = serde_json::to_string_pretty(&view)
+                .map_err(|e| CommandError::Failed(e.to_string()))?;
             println!("{json}");
             eprintln!("gavel: store api_key and webhook_secret now; they are not shown again");
             Ok(())
@@ -82,7 +93,7 @@ pub async fn run(cli: Cli) -> Result<(), ConfigError> {
     }
 }
 
-async fn serve(options: Options) -> Result<(), ConfigError> {
+async fn serve(options: Options) -> Result<(), CommandError> {
     let settings = options.server_settings()?;
     telemetry::init(settings.log_format);
     let state = server::build_state(&settings)?;
@@ -96,11 +107,11 @@ async fn serve(options: Options) -> Result<(), ConfigError> {
         server::shutdown_signal(),
     )
     .await
-    .map_err(|e| ConfigError(format!("server error: {e}")))
+    .map_err(|e| CommandError::Failed(format!("server error: {e}")))
 }
 
 /// A storage handle for one-shot commands: connects now, or says why not.
-async fn connect(database: &DatabaseArgs) -> Result<Storage, ConfigError> {
+async fn connect(database: &DatabaseArgs) -> Result<Storage, CommandError> {
     let storage = Storage::connect_lazy(
         database.options()?,
         &PoolSettings {
@@ -108,10 +119,9 @@ async fn connect(database: &DatabaseArgs) -> Result<Storage, ConfigError> {
             acquire_timeout: Duration::from_secs(10),
         },
     );
-    storage
-        .reach()
-        .await
-        .map_err(|_| ConfigError("cannot connect to the database at DATABASE_URL".into()))?;
+    storage.reach().await.map_err(|_| {
+        CommandError::Failed("cannot connect to the database at DATABASE_URL".into())
+    })?;
     Ok(storage)
 }
 
@@ -120,7 +130,7 @@ const HEALTHCHECK_WITHIN: Duration = Duration::from_secs(2);
 
 /// Asks the local server for `/health`: a plain HTTP/1.1 request on a fresh connection to
 /// PORT on GAVEL_BIND (the loopback address when it binds every address).
-async fn healthcheck(options: &ListenArgs) -> Result<(), ConfigError> {
+async fn healthcheck(options: &ListenArgs) -> Result<(), CommandError> {
     let ip = match options.bind {
         IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -137,10 +147,12 @@ async fn healthcheck(options: &ListenArgs) -> Result<(), ConfigError> {
     };
     match tokio::time::timeout(HEALTHCHECK_WITHIN, ask).await {
         Ok(Ok(head)) if head.starts_with(b"HTTP/1.1 200") => Ok(()),
-        Ok(Ok(_)) => Err(ConfigError(format!(
+        Ok(Ok(_)) => Err(CommandError::Failed(format!(
             "{addr} answered /health with an error"
         ))),
-        Ok(Err(e)) => Err(ConfigError(format!("cannot reach {addr}: {e}"))),
-        Err(_) => Err(ConfigError(format!("no answer from {addr} within 2 s"))),
+        Ok(Err(e)) => Err(CommandError::Failed(format!("cannot reach {addr}: {e}"))),
+        Err(_) => Err(CommandError::Failed(format!(
+            "no answer from {addr} within 2 s"
+        ))),
     }
 }
