@@ -12,6 +12,7 @@
 
 mod pgbench;
 mod procs;
+mod table;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -303,7 +304,7 @@ fn bench(args: Args) -> Result<(), String> {
         m(&hellos, &["requests_per_second"]),
     );
     let get_rps = num(&get, &["requests_per_second"]);
-    print_table(&runs.lines);
+    table::print(&runs.lines);
     println!("medians over {} round(s):", args.rounds);
     println!(
         "  gavel bids decided/s   {m_bids:.1}   (p99 {} ms)",
@@ -378,41 +379,4 @@ fn bench(args: Args) -> Result<(), String> {
     }))?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
-}
-
-/// Every run, one line each.
-fn print_table(lines: &[Value]) {
-    println!();
-    println!(
-        "{:<16} {:<13} {:<6} {:>10} {:>10} {:>8} {:>6} {:>8} {:>8} {:>8} {:>9}",
-        "label",
-        "workload",
-        "mode",
-        "req/s",
-        "decided/s",
-        "success",
-        "errors",
-        "p50_ms",
-        "p99_ms",
-        "p999_ms",
-        "max_ms"
-    );
-    for j in lines {
-        let l = |k: &str| j["latency_ms"][k].to_string();
-        println!(
-            "{:<16} {:<13} {:<6} {:>10} {:>10} {:>8} {:>6} {:>8} {:>8} {:>8} {:>9}",
-            j["label"].as_str().unwrap_or(""),
-            j["workload"].as_str().unwrap_or(""),
-            j["mode"].as_str().unwrap_or(""),
-            j["requests_per_second"],
-            j["decided_per_second"],
-            j["success_rate"],
-            j["error_count"],
-            l("p50"),
-            l("p99"),
-            l("p999"),
-            l("max")
-        );
-    }
-    println!();
 }
