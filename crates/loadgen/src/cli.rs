@@ -90,6 +90,8 @@ pub enum Workload {
     BidsHopeless,
     /// Like `bids`, all on one auction.
     BidsHot,
+    /// Like `bids`, each with a fresh `Idempotency-Key` (what careful exchanges send).
+    BidsKeyed,
     /// `GET /api/auctions/{id}` with a bidder key.
     Get,
     /// `GET /api/auctions?limit=50` with a bidder key.
@@ -105,6 +107,7 @@ impl Workload {
             Workload::Bids => "bids",
             Workload::BidsHopeless => "bids-hopeless",
             Workload::BidsHot => "bids-hot",
+            Workload::BidsKeyed => "bids-keyed",
             Workload::Get => "get",
             Workload::List => "list",
             Workload::Hello => "hello",
@@ -115,7 +118,7 @@ impl Workload {
     pub fn is_bids(self) -> bool {
         matches!(
             self,
-            Workload::Bids | Workload::BidsHopeless | Workload::BidsHot
+            Workload::Bids | Workload::BidsHopeless | Workload::BidsHot | Workload::BidsKeyed
         )
     }
 

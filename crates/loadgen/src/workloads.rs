@@ -112,7 +112,7 @@ impl Target {
     pub async fn send(&self, seq: u64) -> Option<u16> {
         let key = || self.auth[(seq % self.auth.len() as u64) as usize].clone();
         match self.workload {
-            Workload::Bids | Workload::BidsHopeless | Workload::BidsHot => {
+            Workload::Bids | Workload::BidsHopeless | Workload::BidsHot | Workload::BidsKeyed => {
                 self.bid(seq, key()).await
             }
             Workload::Get => {
@@ -170,14 +170,19 @@ impl Target {
             amounts::format(amount)
         );
         let url = &self.bids_urls[(seq % self.bids_urls.len() as u64) as usize];
-        let sent = self
+        let mut req = self
             .client
             .post(url)
             .header(AUTHORIZATION, key)
-            .header(CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await;
+            .header(CONTENT_TYPE, "application/json");
+        if self.workload == Workload::BidsKeyed {
+            // Unique per run and request: the process id and the sequence number.
+            req = req.header(
+                "Idempotency-Key",
+                format!("lg-{}-{seq}", std::process::id()),
+            );
+        }
+        let sent = req.body(body).send().await;
         let answer = match sent {
             Ok(r) => {
                 let status = r.status().as_u16();

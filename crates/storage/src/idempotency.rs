@@ -1,12 +1,10 @@
-//! Idempotency keys: a keyed bid's outcome, stored in the bid's own transaction, so a
+//! Idempotency keys: a keyed bid's outcome, stored in the transaction that decides it, so a
 //! repeat is answered with the first outcome (rendered by the caller as it was the first
 //! time).
 
 use gavel_domain::{BidOutcome, BidRequest};
-use sqlx::types::Json;
-use sqlx::Connection as _;
 
-use crate::batcher::decide::decide_in;
+use crate::batcher::keys::OwnedKey;
 use crate::bids::Decision;
 use crate::{Storage, StorageError};
 
@@ -34,62 +32,23 @@ pub enum Keyed {
 }
 
 impl Storage {
-    /// [`Storage::place_bid`] under an idempotency key.
+    /// [`Storage::place_bid`] under an idempotency key, batched like any bid.
     ///
-    /// The key row is inserted first in the same transaction: a concurrent repeat waits on
-    /// its unique index until this transaction ends, then finds the stored outcome. A
-    /// failure (database gone) stores nothing, so a retry is decided afresh.
+    /// The key row is claimed in the batch's transaction, after its auctions are locked:
+    /// a concurrent repeat waits on its unique index until that transaction ends, then
+    /// finds the stored outcome. A failure (database gone) stores nothing, so a retry is
+    /// decided afresh. The same key twice in one batch is decided once.
     pub async fn place_bid_once(
         &self,
         req: &BidRequest,
         key: IdempotencyKey<'_>,
     ) -> Result<Keyed, StorageError> {
-        let mut conn = self.conn().await?;
-        let mut tx = conn.begin().await?;
-        // A placeholder outcome, replaced below before commit; never visible to others.
-        let claimed = sqlx::query_scalar!(
-            r#"INSERT INTO idempotency_keys (bidder_id, key, request_hash, outcome)
-               VALUES ($1, $2, $3, 'null')
-               ON CONFLICT (bidder_id, key) DO NOTHING
-               RETURNING 1 AS "one!""#,
-            req.bidder_id.get(),
-            key.key,
-            key.request_hash,
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-        if !claimed {
-            let stored = sqlx::query!(
-                r#"SELECT request_hash, outcome AS "outcome!: Json<BidOutcome>"
-                   FROM idempotency_keys WHERE bidder_id = $1 AND key = $2"#,
-                req.bidder_id.get(),
-                key.key,
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-            tx.rollback().await?;
-            return match stored {
-                // Pruned between the two statements: vanishingly rare; let the client retry.
-                None => Err(StorageError::Unavailable),
-                Some(s) if s.request_hash != key.request_hash => Ok(Keyed::KeyReused),
-                Some(s) => Ok(Keyed::Replay(s.outcome.0)),
-            };
-        }
-        let decision = decide_in(&mut tx, std::slice::from_ref(req), |_| false)
-            .await?
-            .pop()
-            .ok_or_else(|| StorageError::Corrupt("a keyed bid came back undecided".into()))?;
-        sqlx::query!(
-            "UPDATE idempotency_keys SET outcome = $3 WHERE bidder_id = $1 AND key = $2",
-            req.bidder_id.get(),
-            key.key,
-            Json(BidOutcome::of(&decision)) as _,
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Keyed::Fresh(decision))
+        self.db()?;
+        let key = OwnedKey {
+            key: key.key.to_string(),
+            request_hash: key.request_hash.to_vec(),
+        };
+        self.batcher().submit_keyed(*req, Some(key)).await
     }
 
     /// Deletes keys older than `KEEP_HOURS`; returns how many went.

@@ -11,9 +11,10 @@ use gavel_domain::{
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
+use super::keys::{self, KeyState, OwnedKey};
 use crate::bids::Decision;
 use crate::rows::{bid_id, AuctionRow};
-use crate::StorageError;
+use crate::{Keyed, StorageError};
 
 /// An auction as the batch sees it, after the bids decided so far.
 struct Working {
@@ -32,8 +33,8 @@ struct Pending {
     bid_count: i64,
 }
 
-/// Decides `reqs` in one transaction of its own, committed when any was accepted; the
-/// decisions come back in the same order.
+/// Decides `reqs` (each with its idempotency key, if any) in one transaction of its own,
+/// committed when it wrote anything; the answers come back in the same order.
 ///
 /// `gone(i)` tells whether bid `i`'s sender has stopped waiting (its request timed out or
 /// its client left); such a bid is not decided once the locks are held, so a client that
@@ -41,24 +42,27 @@ struct Pending {
 pub(crate) async fn decide_batch(
     pool: &PgPool,
     reqs: &[BidRequest],
+    keys: &[Option<OwnedKey>],
     gone: impl Fn(usize) -> bool,
-) -> Result<Vec<Decision>, StorageError> {
+) -> Result<Vec<Result<Keyed, StorageError>>, StorageError> {
     let mut conn = crate::acquire(pool).await?;
     let mut tx = conn.begin().await?;
-    let decisions = decide_in(&mut tx, reqs, gone).await?;
-    if decisions.iter().any(Result::is_ok) {
+    let (answers, wrote) = decide_in(&mut tx, reqs, keys, gone).await?;
+    if wrote {
         tx.commit().await?;
     }
-    Ok(decisions)
+    Ok(answers)
 }
 
-/// Decides `reqs` inside the caller's transaction (which commits): every bid, batched,
-/// alone or keyed, is decided and recorded here, by the same statements.
+/// Decides `reqs` inside the caller's transaction: every bid, batched or alone, keyed or
+/// not, is decided and recorded here, by the same statements. Returns each bid's answer
+/// and whether anything was written (then the caller commits).
 pub(crate) async fn decide_in(
     tx: &mut sqlx::PgConnection,
     reqs: &[BidRequest],
+    keys: &[Option<OwnedKey>],
     gone: impl Fn(usize) -> bool,
-) -> Result<Vec<Decision>, StorageError> {
+) -> Result<(Vec<Result<Keyed, StorageError>>, bool), StorageError> {
     let mut ids: Vec<i64> = reqs.iter().map(|r| r.auction_id.get()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -87,13 +91,17 @@ pub(crate) async fn decide_in(
             },
         );
     }
+    // Keys after the locks, on every path: see `keys`.
+    let states = keys::claim(tx, reqs, keys, &gone).await?;
+    let mut wrote = states.iter().any(|s| matches!(s, KeyState::Claimed));
     let mut already_bid = sealed_bidders(tx, reqs, &auctions).await?;
 
     let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(reqs.len());
     let mut pending = Vec::new();
     for (index, req) in reqs.iter().enumerate() {
-        if gone(index) {
-            // Nobody will read it: any refusal will do.
+        let claimed = matches!(states[index], KeyState::Claimed);
+        if !states[index].decided() || (gone(index) && !claimed) {
+            // Nobody will read it, or it is answered otherwise: any refusal will do.
             decisions.push(Some(Err(BidRejection::UnknownAuction)));
             continue;
         }
@@ -125,6 +133,7 @@ pub(crate) async fn decide_in(
             }
         }
     }
+    let pending_was_empty = pending.is_empty();
     if !pending.is_empty() {
         let new_ids = record(tx, reqs, &pending, &auctions).await?;
         for (p, id) in pending.into_iter().zip(new_ids) {
@@ -146,10 +155,13 @@ pub(crate) async fn decide_in(
             }));
         }
     }
-    Ok(decisions
+    wrote |= !pending_was_empty;
+    let decisions: Vec<Decision> = decisions
         .into_iter()
         .map(|d| d.unwrap_or(Err(BidRejection::UnknownAuction)))
-        .collect())
+        .collect();
+    keys::store(tx, reqs, keys, &states, &decisions).await?;
+    Ok((keys::answers(states, &decisions), wrote))
 }
 
 /// The (auction, bidder) pairs of the batch's sealed auctions that already hold a bid.

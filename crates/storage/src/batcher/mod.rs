@@ -14,9 +14,11 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::bids::Decision;
-use crate::StorageError;
+use crate::{Keyed, StorageError};
+use keys::OwnedKey;
 
 pub(crate) mod decide;
+pub(crate) mod keys;
 
 /// How bids are grouped.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +46,8 @@ impl Default for BatchSettings {
 /// One bid waiting for its batch.
 struct Job {
     req: BidRequest,
-    reply: oneshot::Sender<Result<Decision, StorageError>>,
+    key: Option<OwnedKey>,
+    reply: oneshot::Sender<Result<Keyed, StorageError>>,
 }
 
 /// The queue into the batch workers; cheap to clone.
@@ -66,9 +69,23 @@ impl Batcher {
 
     /// Decides `req` in the next batch; `Busy` when the queue is full.
     pub(crate) async fn submit(&self, req: BidRequest) -> Result<Decision, StorageError> {
+        match self.submit_keyed(req, None).await? {
+            Keyed::Fresh(decision) => Ok(decision),
+            other => Err(StorageError::Corrupt(format!(
+                "an unkeyed bid answered {other:?}"
+            ))),
+        }
+    }
+
+    /// Decides `req` in the next batch under its idempotency key, if any.
+    pub(crate) async fn submit_keyed(
+        &self,
+        req: BidRequest,
+        key: Option<OwnedKey>,
+    ) -> Result<Keyed, StorageError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .try_send(Job { req, reply })
+            .try_send(Job { req, key, reply })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => StorageError::Busy,
                 mpsc::error::TrySendError::Closed(_) => StorageError::Unavailable,
@@ -101,11 +118,12 @@ async fn work(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, max: usize) {
 async fn decide_jobs(pool: &PgPool, jobs: Vec<Job>) {
     metrics::histogram!("gavel_bid_batch_size").record(jobs.len() as f64);
     let reqs: Vec<BidRequest> = jobs.iter().map(|j| j.req).collect();
+    let keys: Vec<Option<OwnedKey>> = jobs.iter().map(|j| j.key.clone()).collect();
     let gone = |i: usize| jobs[i].reply.is_closed();
-    match decide::decide_batch(pool, &reqs, gone).await {
-        Ok(decisions) => {
-            for (job, decision) in jobs.into_iter().zip(decisions) {
-                let _ = job.reply.send(Ok(decision));
+    match decide::decide_batch(pool, &reqs, &keys, gone).await {
+        Ok(answers) => {
+            for (job, answer) in jobs.into_iter().zip(answers) {
+                let _ = job.reply.send(answer);
             }
         }
         Err(StorageError::Unavailable) => {
@@ -121,16 +139,24 @@ async fn decide_jobs(pool: &PgPool, jobs: Vec<Job>) {
         Err(e) => {
             tracing::warn!(error = %e, bids = jobs.len(), "bid batch failed; deciding each alone");
             for job in jobs.into_iter().filter(|j| !j.reply.is_closed()) {
-                let _ = job.reply.send(decide_alone(pool, &job.req).await);
+                let _ = job.reply.send(decide_alone(pool, job.req, job.key).await);
             }
         }
     }
 }
 
 /// One bid in a transaction of its own.
-async fn decide_alone(pool: &PgPool, req: &BidRequest) -> Result<Decision, StorageError> {
-    let mut decisions = decide::decide_batch(pool, std::slice::from_ref(req), |_| false).await?;
-    decisions
+async fn decide_alone(
+    pool: &PgPool,
+    req: BidRequest,
+    key: Option<OwnedKey>,
+) -> Result<Keyed, StorageError> {
+    decide::decide_batch(pool, &[req], &[key], |_| false)
+        .await?
         .pop()
-        .ok_or_else(|| StorageError::Corrupt("a lone bid came back undecided".into()))
+        .unwrap_or_else(|| {
+            Err(StorageError::Corrupt(
+                "a lone bid came back undecided".into(),
+            ))
+        })
 }

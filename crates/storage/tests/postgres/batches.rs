@@ -188,3 +188,77 @@ async fn join_raw(
     busy.await.unwrap().unwrap().unwrap();
     all.await.unwrap()
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn keyed_bids_share_the_batch_and_one_key_twice_is_decided_once(pool: PgPool) {
+    use gavel_storage::{IdempotencyKey, Keyed};
+    let s = storage(
+        pool.clone(),
+        BatchSettings {
+            workers: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (b1, b2) = (bidder(&s, 1).await, bidder(&s, 2).await);
+    let a = auction(&s, AuctionKind::English).await;
+    // The worker waits on a held row lock; everything sent meanwhile forms one batch.
+    let blocker = auction(&s, AuctionKind::English).await;
+    let held = gavel_devkit::hold_row_lock(&pool, blocker.get()).await;
+    let busy = tokio::spawn({
+        let s = s.clone();
+        async move { s.place_bid(&bid(blocker, b2, "1")).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let keyed = |req: BidRequest, key: &'static str, hash: u8| {
+        let s = s.clone();
+        tokio::spawn(async move {
+            s.place_bid_once(
+                &req,
+                IdempotencyKey {
+                    key,
+                    request_hash: &[hash; 32],
+                },
+            )
+            .await
+        })
+    };
+    let first = keyed(bid(a, b1, "5"), "k", 1);
+    let again = keyed(bid(a, b1, "5"), "k", 1);
+    let reused = keyed(bid(a, b1, "7"), "k", 2);
+    let plain = tokio::spawn({
+        let s = s.clone();
+        async move { s.place_bid(&bid(a, b2, "6")).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    held.rollback().await.unwrap();
+    busy.await.unwrap().unwrap().unwrap();
+
+    let Keyed::Fresh(Ok(placed)) = first.await.unwrap().unwrap() else {
+        panic!("the first keyed bid was not accepted")
+    };
+    match again.await.unwrap().unwrap() {
+        Keyed::Replay(gavel_domain::BidOutcome::Accepted { bid, .. }) => {
+            assert_eq!(bid.id, placed.bid.id)
+        }
+        other => panic!("the repeat in the same batch: {other:?}"),
+    }
+    assert!(matches!(reused.await.unwrap().unwrap(), Keyed::KeyReused));
+    assert!(plain.await.unwrap().unwrap().is_ok());
+    // Once: the keyed bid and the plain one, and the key's outcome stored.
+    assert_eq!(s.get_auction(a).await.unwrap().bid_count, 2);
+    let repeat = s
+        .place_bid_once(
+            &bid(a, b1, "5"),
+            IdempotencyKey {
+                key: "k",
+                request_hash: &[1; 32],
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(repeat, Keyed::Replay(gavel_domain::BidOutcome::Accepted { ref bid, .. }) if bid.id == placed.bid.id),
+        "{repeat:?}"
+    );
+}

@@ -222,15 +222,17 @@ fn bench(args: Args) -> Result<(), String> {
         .collect();
         hellos.push(runs.loadgen(&format!("hello-r{r}"), secs, &hello_args)?);
     }
-    let mut get = Value::Null;
-    for w in ["bids-hopeless", "bids-hot", "get", "list"] {
+    let (mut get, mut keyed) = (Value::Null, Value::Null);
+    for w in ["bids-keyed", "bids-hopeless", "bids-hot", "get", "list"] {
         let j = runs.loadgen(
             w,
             secs,
             &gavel_args(&["--workload", w, "--connections", &conns]),
         )?;
-        if w == "get" {
-            get = j;
+        match w {
+            "get" => get = j,
+            "bids-keyed" => keyed = j,
+            _ => {}
         }
     }
     let bids_rps = median(
@@ -374,6 +376,7 @@ fn bench(args: Args) -> Result<(), String> {
         "median_bids_decided_per_second": m_bids, "median_pgbench_tps": m_pg,
         "median_hello_rps": m_hello, "get_rps": get_rps, "ratio_bids_to_pgbench": m_bids / m_pg,
         "ratio_get_to_hello": get_rps / m_hello, "open_loop_rate": half,
+        "ratio_keyed_to_unkeyed": num(&keyed, &["decided_per_second"]) / m_bids,
         "open_loop_p99_ms": num(&open, &["latency_ms", "p99"]), "peak_rss_kib": peak,
         "durability": durability,
     }))?;
