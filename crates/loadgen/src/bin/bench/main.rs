@@ -339,6 +339,10 @@ fn bench(args: Args) -> Result<(), String> {
         get_rps / m_hello
     );
     println!(
+        "  keyed bids decided/s / un-keyed      {:.2}",
+        num(&keyed, &["decided_per_second"]) / m_bids
+    );
+    println!(
         "  open-loop bids at {half}/s: p99 {} ms, p99.9 {} ms, errors {}",
         num(&open, &["latency_ms", "p99"]),
         num(&open, &["latency_ms", "p999"]),
