@@ -27,7 +27,7 @@ pub struct Bidder {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = NewBidder))]
 pub struct NewBidderInput {
-    /// 1..=200 characters, trimmed.
+    /// 1..=200 characters as sent (padding counts), stored trimmed.
     // Optional here so that a missing name is a field error, not a parse error.
     #[cfg_attr(
         feature = "openapi",
@@ -58,12 +58,14 @@ impl NewBidderInput {
     /// only what `targets` allows.
     pub fn validate(self, targets: Targets) -> Result<NewBidder, DomainError> {
         let mut errors = Vec::new();
-        let name = self.name.as_deref().unwrap_or("").trim().to_string();
+        let raw = self.name.as_deref().unwrap_or("");
+        let name = raw.trim().to_string();
         if !storable(&name) {
             errors.push(FieldError::new("name", NUL_REFUSED));
         } else if name.is_empty() {
             errors.push(FieldError::new("name", "is required"));
-        } else if name.chars().count() > MAX_NAME_CHARS {
+        } else if raw.chars().count() > MAX_NAME_CHARS {
+            // Counted as sent, as the schema's maxLength is: padding counts too.
             errors.push(FieldError::new(
                 "name",
                 format!("must be at most {MAX_NAME_CHARS} characters"),
@@ -85,6 +87,16 @@ impl NewBidderInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_as_long_as_it_was_sent_padding_included() {
+        let padded = |n: usize| NewBidderInput {
+            name: Some(format!("\r{}", "x".repeat(n))),
+            webhook_url: None,
+        };
+        assert!(padded(199).validate(Targets::PublicOnly).is_ok());
+        assert!(padded(200).validate(Targets::PublicOnly).is_err());
+    }
 
     #[test]
     fn names_and_urls_are_checked() {

@@ -13,7 +13,7 @@ use crate::money::Money;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = NewAuction))]
 pub struct NewAuctionInput {
-    /// 1..=200 characters, trimmed.
+    /// 1..=200 characters as sent (padding counts), stored trimmed.
     #[cfg_attr(
         feature = "openapi",
         schema(value_type = String, required = true, min_length = 1, max_length = 200)
@@ -70,13 +70,14 @@ impl NewAuctionInput {
     /// Checks every field and reports all problems at once.
     pub fn validate(self, now: DateTime<Utc>) -> Result<NewAuction, DomainError> {
         let mut errors = Vec::new();
-        let title = self.title.as_deref().map(str::trim).unwrap_or_default();
-        let title_len = title.chars().count();
+        let raw = self.title.as_deref().unwrap_or_default();
+        let title = raw.trim();
         if !storable(title) {
             errors.push(FieldError::new("title", NUL_REFUSED));
-        } else if title_len == 0 {
+        } else if title.is_empty() {
             errors.push(FieldError::new("title", "is required"));
-        } else if title_len > MAX_TITLE_CHARS {
+        } else if raw.chars().count() > MAX_TITLE_CHARS {
+            // Counted as sent, as the schema's maxLength is: padding counts too.
             errors.push(FieldError::new(
                 "title",
                 format!("must be at most {MAX_TITLE_CHARS} characters"),
