@@ -34,24 +34,13 @@ pub async fn run(gavel: &Path, dir: &Path, clients: usize) -> Result<Value, Stri
     };
     let (port_a, port_b) = (free_port(), free_port());
     let db = pg.database_url();
-    let a = Instance::start_on(
-        gavel,
-        port_a,
-        &db,
-        &token,
-        &extra(&redis),
-        dir.join("a.log"),
-    )
-    .await?;
-    let mut b = Instance::start_on(
-        gavel,
-        port_b,
-        &db,
-        &token,
-        &extra(&redis),
-        dir.join("b.log"),
-    )
-    .await?;
+    // Redis keeps its address through the faults: the instances' settings are fixed.
+    let settings = extra(&redis);
+    let start = |port: u16, log: &str| {
+        Instance::start_on(gavel, port, &db, &token, &settings, dir.join(log))
+    };
+    let a = start(port_a, "a.log").await?;
+    let mut b = start(port_b, "b.log").await?;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
         .test_before_acquire(true)
@@ -86,15 +75,7 @@ pub async fn run(gavel: &Path, dir: &Path, clients: usize) -> Result<Value, Stri
     b.kill();
     pause(2).await;
     say("fault: instance b started again");
-    b = Instance::start_on(
-        gavel,
-        port_b,
-        &db,
-        &token,
-        &extra(&redis),
-        dir.join("b.log"),
-    )
-    .await?;
+    b = start(port_b, "b.log").await?;
     pause(2).await;
     say("fault: redis FLUSHALL");
     flush(&redis);

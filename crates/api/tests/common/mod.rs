@@ -233,6 +233,15 @@ impl TestApp {
         v
     }
 
+    /// Redis as `/ready` reports it now (`ok`, `degraded`, `disabled`).
+    pub async fn redis_state(&self) -> String {
+        let (_, v) = status_json(self.get("/ready", None).await).await;
+        v["dependencies"]["redis"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
     /// Places a bid.
     pub async fn bid(&self, key: &str, auction_id: i64, amount: Value) -> Response {
         self.post(

@@ -19,15 +19,8 @@ async fn redis_killed_then_back_is_picked_up_again(pool: sqlx::PgPool) {
     let (_, key) = app.create_bidder("b").await;
     let a = app.create_auction(json!({})).await;
     let id = a["id"].as_i64().unwrap();
-    let ready_redis = || async {
-        let (_, v) = status_json(app.get("/ready", None).await).await;
-        v["dependencies"]["redis"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    };
     until(Duration::from_secs(5), "redis ok", || async {
-        ready_redis().await == "ok"
+        app.redis_state().await == "ok"
     })
     .await;
     assert_eq!(
@@ -47,14 +40,14 @@ async fn redis_killed_then_back_is_picked_up_again(pool: sqlx::PgPool) {
         StatusCode::CREATED
     );
     until(Duration::from_secs(5), "redis degraded", || async {
-        ready_redis().await == "degraded"
+        app.redis_state().await == "degraded"
     })
     .await;
     assert_eq!(app.get("/ready", None).await.status(), StatusCode::OK);
 
     redis.start_server().await;
     until(Duration::from_secs(10), "redis ok again", || async {
-        ready_redis().await == "ok"
+        app.redis_state().await == "ok"
     })
     .await;
     // The fast path is back: an accepted bid is written to the new Redis (just after its

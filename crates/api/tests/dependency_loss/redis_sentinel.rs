@@ -102,15 +102,8 @@ async fn a_sentinel_failover_under_bid_load_gives_no_wrong_answer(pool: PgPool) 
         ..Default::default()
     };
     let app = Arc::new(common::spawn_app_with(pool.clone(), opts.clone()).await);
-    let redis_state = || async {
-        let (_, v) = status_json(app.get("/ready", None).await).await;
-        v["dependencies"]["redis"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    };
     until(Duration::from_secs(5), "redis ok", || async {
-        redis_state().await == "ok"
+        app.redis_state().await == "ok"
     })
     .await;
     let (_, key) = app.create_bidder("b").await;
@@ -147,7 +140,7 @@ async fn a_sentinel_failover_under_bid_load_gives_no_wrong_answer(pool: PgPool) 
     until(
         Duration::from_secs(15),
         "redis ok on the new primary",
-        || async { redis_state().await == "ok" },
+        || async { app.redis_state().await == "ok" },
     )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;

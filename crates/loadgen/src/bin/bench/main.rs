@@ -241,18 +241,16 @@ fn bench(args: Args) -> Result<(), String> {
             .collect(),
     );
     let half = ((bids_rps / 2.0) as u64).max(1).to_string();
-    let open = runs.loadgen(
-        "bids-open",
-        secs,
-        &gavel_args(&[
-            "--workload",
-            "bids",
-            "--rate",
-            &half,
-            "--connections",
-            &conns,
-        ]),
-    )?;
+    // Open loop at half the closed-loop rate: the open-loop run and the soak.
+    let half_rate = gavel_args(&[
+        "--workload",
+        "bids",
+        "--rate",
+        &half,
+        "--connections",
+        &conns,
+    ]);
+    let open = runs.loadgen("bids-open", secs, &half_rate)?;
 
     // The same bids over two and three instances on the one PostgreSQL.
     let (mut extra, mut scale) = (Vec::new(), Vec::new());
@@ -280,18 +278,7 @@ fn bench(args: Args) -> Result<(), String> {
             args.soak_seconds
         );
         let before = status_kib(gavel.pid(), "VmRSS:");
-        runs.loadgen(
-            "soak",
-            args.soak_seconds,
-            &gavel_args(&[
-                "--workload",
-                "bids",
-                "--rate",
-                &half,
-                "--connections",
-                &conns,
-            ]),
-        )?;
+        runs.loadgen("soak", args.soak_seconds, &half_rate)?;
         Some((before, status_kib(gavel.pid(), "VmRSS:")))
     } else {
         None
