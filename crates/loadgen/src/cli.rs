@@ -15,6 +15,10 @@ pub struct Args {
     /// Base URL of the server (loopback only in the bench script).
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     pub url: String,
+    /// Where bidders and auctions are set up, when not at `--url` (gavel, for a run against
+    /// gavel-plain on the same database).
+    #[arg(long)]
+    pub setup_url: Option<String>,
     /// More base URLs (other instances of the same deployment): bids are sent round-robin
     /// over `--url` and these. Set-up always goes to `--url`.
     #[arg(long = "also-url")]
@@ -78,6 +82,12 @@ pub struct Args {
     /// Label copied into the report.
     #[arg(long, default_value = "run")]
     pub label: String,
+    /// `rtb`: how long each auction is open, in milliseconds.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    pub auction_ms: u64,
+    /// `rtb`: bids on each auction, each from a different bidder.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub bids_per_auction: u32,
 }
 
 /// What the load consists of.
@@ -98,6 +108,10 @@ pub enum Workload {
     List,
     /// `GET /hello` (gavel-hello, the HTTP floor): no set-up, no key.
     Hello,
+    /// The exchange's rhythm: short auctions created at `--rate` a second, each ending
+    /// `--auction-ms` after creation, `--bids-per-auction` bids from different bidders,
+    /// and a receiver for their notices (settlement and notice lag).
+    Rtb,
 }
 
 impl Workload {
@@ -111,6 +125,7 @@ impl Workload {
             Workload::Get => "get",
             Workload::List => "list",
             Workload::Hello => "hello",
+            Workload::Rtb => "rtb",
         }
     }
 
@@ -122,13 +137,19 @@ impl Workload {
         )
     }
 
-    /// Whether it needs bidders and auctions (everything but `hello`).
+    /// Whether it needs bidders and auctions set up before the load (`hello` needs
+    /// nothing, `rtb` makes its own).
     pub fn needs_setup(self) -> bool {
-        self != Workload::Hello
+        !matches!(self, Workload::Hello | Workload::Rtb)
     }
 }
 
 impl Args {
+    /// Where set-up requests go.
+    pub fn setup_url(&self) -> &str {
+        self.setup_url.as_deref().unwrap_or(&self.url)
+    }
+
     /// The measured window.
     pub fn measured(&self) -> Duration {
         Duration::from_secs_f64(self.seconds)

@@ -11,6 +11,7 @@ mod cpu;
 mod driver;
 mod progress;
 mod report;
+mod rtb;
 mod schedule;
 mod setup;
 mod table;
@@ -54,6 +55,15 @@ async fn run(args: Args) -> Result<(), String> {
         _ => "/ready",
     };
     setup::wait_ready(&client, &args.url, ready_path).await?;
+    if args.setup_url.is_some() {
+        setup::wait_ready(&client, args.setup_url(), "/ready").await?;
+    }
+    if args.workload == Workload::Rtb {
+        let summary = rtb::run(client, &args).await?;
+        eprintln!("{summary:#}");
+        println!("{summary}");
+        return Ok(());
+    }
     let fixture = setup::prepare(&client, &args).await?;
     let ack_log = match &args.ack_log {
         Some(path) => Some(

@@ -167,7 +167,7 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> Result<Value, String> {
-    let url = format!("{}{path}", args.url);
+    let url = format!("{}{path}", args.setup_url());
     let req = match &body {
         Some(b) => client.post(url).json(b),
         None => client.get(url),

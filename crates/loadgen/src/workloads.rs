@@ -125,6 +125,8 @@ impl Target {
                 drain(req.header(AUTHORIZATION, key()).send().await).await
             }
             Workload::Hello => drain(self.client.get(&self.hello_url).send().await).await,
+            // Driven by `rtb::run`, never through a target.
+            Workload::Rtb => None,
         }
     }
 

@@ -31,6 +31,9 @@ struct Envelope {
 struct Recent {
     events: VecDeque<AuctionEvent>,
     touched: Instant,
+    /// Its `closed` or `cancelled` event is among them: a stream opened now gets that
+    /// event from the database anyway, so these go first when room is short.
+    ended: bool,
 }
 
 /// What the hub guards with one lock, so a subscriber's replay and its live events
@@ -60,20 +63,15 @@ impl HubState {
         }
         let id = event.auction_id();
         if !self.recent.contains_key(&id) && self.recent.len() >= REPLAY_AUCTIONS {
-            if let Some(quietest) = self
-                .recent
-                .iter()
-                .min_by_key(|(_, r)| r.touched)
-                .map(|(id, _)| *id)
-            {
-                self.recent.remove(&quietest);
-            }
+            self.make_room();
         }
         let recent = self.recent.entry(id).or_insert_with(|| Recent {
             events: VecDeque::new(),
             touched: now,
+            ended: false,
         });
         recent.touched = now;
+        recent.ended |= event.is_last();
         let seq = event.sequence();
         // Events from other instances may arrive a little out of order.
         let at = recent
@@ -88,6 +86,21 @@ impl HubState {
         if recent.events.len() > REPLAY_EVENTS {
             recent.events.pop_front();
         }
+    }
+}
+
+impl HubState {
+    /// Forgets a tenth of the auctions held, ended ones first, then the quietest: one
+    /// pass per tenth, not one per new auction (short auctions arrive by the thousand).
+    fn make_room(&mut self) {
+        let mut order: Vec<(bool, Instant)> = self
+            .recent
+            .values()
+            .map(|r| (!r.ended, r.touched))
+            .collect();
+        let cut = (REPLAY_AUCTIONS / 10).min(order.len() - 1);
+        let (_, &mut limit, _) = order.select_nth_unstable(cut);
+        self.recent.retain(|_, r| (!r.ended, r.touched) > limit);
     }
 }
 

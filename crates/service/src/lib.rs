@@ -58,6 +58,8 @@ pub struct Services {
     streams: Arc<streams::StreamLimits>,
     /// Wakes the closer before its nap ends.
     closer: tokio::sync::Notify,
+    /// Wakes the notice sender when settlement has queued notices.
+    notices_queued: tokio::sync::Notify,
     /// Turns bearer tokens into callers.
     auth: Authenticator,
     /// Auction events for open streams, on this and other instances.
@@ -92,6 +94,7 @@ impl Services {
             board: board::Board::default(),
             raises: raises::Raises::default(),
             closer: tokio::sync::Notify::new(),
+            notices_queued: tokio::sync::Notify::new(),
             streams: streams::StreamLimits::new(settings.streams),
             auth: Authenticator::new(admin_token),
             events: Arc::new(EventHub::default()),

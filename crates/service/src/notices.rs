@@ -43,7 +43,7 @@ impl Default for WebhookSettings {
 }
 
 /// Notices claimed per round.
-const BATCH: i64 = 32;
+pub(crate) const BATCH: i64 = 32;
 
 /// The `Gavel-Signature` value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
@@ -132,12 +132,17 @@ impl Services {
         };
         let n = due.len();
         let attempts = due.into_iter().map(|notice| self.deliver_one(notice));
-        futures::future::join_all(attempts).await;
+        let made = futures::future::join_all(attempts).await;
+        // One statement for the whole round: a busy exchange means hundreds a second.
+        if let Err(e) = self.storage.record_attempts(&made).await {
+            // The lease runs out and the notices are tried again: at least once, never lost.
+            tracing::warn!(error = %e, "could not record win-notice attempts");
+        }
         n
     }
 
-    /// One attempt at one notice, recorded whatever its outcome.
-    async fn deliver_one(&self, due: DueNotice) {
+    /// One attempt at one notice; what came of it, for the round to record.
+    async fn deliver_one(&self, due: DueNotice) -> (i64, Attempt) {
         let settings = &self.webhooks;
         let notice = &due.notice;
         if let Some(problem) = url_problem(&due.url, settings.targets) {
@@ -153,10 +158,7 @@ impl Services {
                 auction_id = notice.auction_id.get(),
                 "win notice refused: its URL points inward"
             );
-            if let Err(e) = self.storage.record_attempt(due.id, &refused).await {
-                tracing::warn!(error = %e, "could not record a win-notice attempt");
-            }
-            return;
+            return (due.id, refused);
         }
         let body = notice_body(notice);
         let sig = signature(&due.webhook_secret, Utc::now().timestamp(), &body);
@@ -207,10 +209,7 @@ impl Services {
                 "win notice not delivered"
             ),
         }
-        if let Err(e) = self.storage.record_attempt(due.id, &attempt).await {
-            // The lease runs out and the notice is tried again: at least once, never lost.
-            tracing::warn!(error = %e, "could not record a win-notice attempt");
-        }
+        (due.id, attempt)
     }
 }
 

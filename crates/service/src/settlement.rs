@@ -12,7 +12,7 @@ const SETTLE_BATCH: i64 = 1000;
 /// Longest the closer sleeps: auctions created on other instances are seen this soon.
 pub const MAX_NAP: Duration = Duration::from_millis(250);
 /// Shortest nap, when an ended auction is still locked (by a bid, or another closer).
-const MIN_NAP: Duration = Duration::from_millis(20);
+const MIN_NAP: Duration = Duration::from_millis(5);
 
 impl Services {
     /// Settles every auction past its end (in batches), forgets their fast-path entries
@@ -31,6 +31,10 @@ impl Services {
             let full = settled.len() as i64 == SETTLE_BATCH;
             total += settled.len();
             let ids: Vec<AuctionId> = settled.iter().map(|s| s.auction.id).collect();
+            if settled.iter().any(|s| s.notice_queued) {
+                // Sent now rather than at the sender's next tick: exchanges act on them.
+                self.notices_queued.notify_one();
+            }
             for s in settled {
                 let auction = s.auction;
                 if let Some(result) = &auction.result {

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use gavel_domain::WinNotice;
-use sqlx::Connection as _;
 
 use crate::rows::{auction_id, bid_id, bidder_id, money};
 use crate::{Storage, StorageError};
@@ -119,49 +118,57 @@ impl Storage {
         Ok(n)
     }
 
-    /// Records an attempt on notice `id` and mirrors its state on the auction.
-    pub async fn record_attempt(&self, id: i64, attempt: &Attempt) -> Result<(), StorageError> {
-        let (state, error, retry_at) = match attempt {
-            Attempt::Delivered => ("delivered", None, None),
-            Attempt::Failed {
-                error,
-                retry_at: Some(at),
-            } => ("pending", Some(error.as_str()), Some(*at)),
-            Attempt::Failed {
-                error,
-                retry_at: None,
-            } => ("failed", Some(error.as_str()), None),
-        };
-        let mut conn = self.conn().await?;
-        let mut tx = conn.begin().await?;
-        let auction_id = sqlx::query_scalar!(
-            r#"UPDATE win_notices SET
-                   state = $2,
-                   attempts = attempts + 1,
-                   last_error = $3,
-                   next_attempt_at = COALESCE($4, next_attempt_at),
-                   delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
-               WHERE id = $1 AND state = 'pending'
-               RETURNING auction_id"#,
-            id,
-            state,
-            error,
-            retry_at,
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(auction_id) = auction_id {
-            if state != "pending" {
-                sqlx::query!(
-                    "UPDATE auctions SET notice = $2 WHERE id = $1",
-                    auction_id,
-                    state
-                )
-                .execute(&mut *tx)
-                .await?;
-            }
+    /// Records attempts on notices (id, outcome) and mirrors their final states on their
+    /// auctions, in one statement.
+    pub async fn record_attempts(&self, attempts: &[(i64, Attempt)]) -> Result<(), StorageError> {
+        if attempts.is_empty() {
+            return Ok(());
         }
-        tx.commit().await?;
+        let mut ids = Vec::with_capacity(attempts.len());
+        let mut states = Vec::with_capacity(attempts.len());
+        let mut errors: Vec<Option<String>> = Vec::with_capacity(attempts.len());
+        let mut retries: Vec<Option<DateTime<Utc>>> = Vec::with_capacity(attempts.len());
+        for (id, attempt) in attempts {
+            let (state, error, retry_at) = match attempt {
+                Attempt::Delivered => ("delivered", None, None),
+                Attempt::Failed {
+                    error,
+                    retry_at: Some(at),
+                } => ("pending", Some(error.clone()), Some(*at)),
+                Attempt::Failed {
+                    error,
+                    retry_at: None,
+                } => ("failed", Some(error.clone()), None),
+            };
+            ids.push(*id);
+            states.push(state.to_string());
+            errors.push(error);
+            retries.push(retry_at);
+        }
+        sqlx::query!(
+            r#"WITH made AS (
+                   SELECT m.id, m.state, m.error, m.retry_at
+                   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[])
+                       AS m(id, state, error, retry_at)),
+               noted AS (
+                   UPDATE win_notices n SET
+                       state = m.state,
+                       attempts = n.attempts + 1,
+                       last_error = m.error,
+                       next_attempt_at = COALESCE(m.retry_at, n.next_attempt_at),
+                       delivered_at = CASE WHEN m.state = 'delivered' THEN now() END
+                   FROM made m
+                   WHERE n.id = m.id AND n.state = 'pending'
+                   RETURNING n.auction_id, m.state)
+               UPDATE auctions a SET notice = noted.state
+               FROM noted WHERE a.id = noted.auction_id AND noted.state <> 'pending'"#,
+            &ids,
+            &states as &[String],
+            &errors as &[Option<String>],
+            &retries as &[Option<DateTime<Utc>>],
+        )
+        .execute(&mut *self.conn().await?)
+        .await?;
         Ok(())
     }
 }

@@ -31,16 +31,7 @@ impl Services {
             stop.clone(),
         ));
         tokio::spawn(closer(self.clone(), stop.clone()));
-        tokio::spawn(every(
-            NOTICE_TICK,
-            stop.clone(),
-            self.clone(),
-            |s| async move {
-                if s.storage.is_migrated() {
-                    s.deliver_notices().await;
-                }
-            },
-        ));
+        tokio::spawn(sender(self.clone(), stop.clone()));
         tokio::spawn(every(
             PRUNE_TICK,
             stop.clone(),
@@ -102,6 +93,22 @@ where
             _ = stop.changed() => return,
         }
         work(state.clone()).await;
+    }
+}
+
+/// Sends notices as they fall due: at once when this instance settled auctions with
+/// notices, at the next tick for retries and other instances' notices, and again without
+/// waiting while a whole batch was due.
+async fn sender(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(NOTICE_TICK) => {}
+            _ = services.notices_queued.notified() => {}
+            _ = stop.changed() => return,
+        }
+        while services.storage.is_migrated()
+            && services.deliver_notices().await == crate::notices::BATCH as usize
+        {}
     }
 }
 

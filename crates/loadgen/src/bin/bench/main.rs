@@ -5,23 +5,30 @@
 //! It starts gavel and gavel-hello (the bare HTTP floor), then alternates rounds of gavel
 //! `bids` | pgbench doing one bid per transaction on the same PostgreSQL | hello, and runs
 //! once each `bids-hopeless`, `bids-hot`, `get`, `list`, `bids` in open loop at half the
-//! closed-loop rate, and `bids` over two and three gavel instances. Every gavel bid run
-//! reports the CPU time per decided bid in gavel and in PostgreSQL. It prints a table and
+//! closed-loop rate (and hello at the same rate), `bids` over two and three gavel
+//! instances, 10,000 idle event streams and the `rtb` rhythm; the plain design
+//! (gavel-plain) bids in every round too. Every gavel bid run reports the CPU time per
+//! decided bid in gavel and in PostgreSQL. `--check-with-wrk` measures three of the
+//! workloads with wrk as well. It prints a table and
 //! the ratios, and writes every run's JSON line to `target/bench/<timestamp>.jsonl`.
 //! Everything it starts is stopped when it ends; all load goes to 127.0.0.1.
 
 mod pgbench;
 mod procs;
+mod streams;
+mod summary;
 mod table;
+mod wrk;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use clap::Parser;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use procs::{free_port, psql, settle, status_kib, Server};
+use summary::{median, num, Figures};
 
 /// The bench's knobs.
 #[derive(Debug, Parser)]
@@ -42,6 +49,18 @@ struct Args {
     /// Warm-up seconds before each measurement (default 2; 1 under 5 measured seconds).
     #[arg(long, env = "BENCH_WARMUP")]
     warmup: Option<u64>,
+    /// Idle event streams opened to measure what each holds.
+    #[arg(long, env = "BENCH_STREAMS", default_value_t = 10_000)]
+    streams: usize,
+    /// Seconds of the rtb run (short auctions at a steady rate, notices received).
+    #[arg(long, env = "BENCH_RTB_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    rtb_seconds: u64,
+    /// Auctions a second in the rtb run.
+    #[arg(long, env = "BENCH_RTB_RATE", default_value_t = 1000)]
+    rtb_rate: u32,
+    /// Also measure bids, GET and hello with wrk, to check gavel-loadgen's figures.
+    #[arg(long = "check-with-wrk", env = "BENCH_WRK", default_value_t = false)]
+    check_with_wrk: bool,
     /// A long half-rate bids run with RSS sampled (0: off).
     #[arg(long, env = "BENCH_SOAK_SECONDS", default_value_t = 0)]
     soak_seconds: u64,
@@ -101,23 +120,6 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn num(v: &Value, path: &[&str]) -> f64 {
-    path.iter()
-        .fold(v, |v, k| &v[*k])
-        .as_f64()
-        .unwrap_or(f64::NAN)
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.retain(|x| x.is_finite());
-    xs.sort_by(f64::total_cmp);
-    match xs.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => xs[n / 2],
-        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
-    }
-}
-
 fn bench(args: Args) -> Result<(), String> {
     let secs = args.seconds;
     let warmup = args.warmup.unwrap_or(if secs < 5 { 1 } else { 2 });
@@ -159,6 +161,7 @@ fn bench(args: Args) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let plain = procs::plain(free_port(), &db, &work.join("plain.log"))?;
     let mut cpu = vec!["--cpu".to_string(), format!("gavel={}", gavel.pid())];
     let data_dir = psql(&db, "SHOW data_directory").unwrap_or_default();
     match std::fs::read_to_string(Path::new(&data_dir).join("postmaster.pid")) {
@@ -185,11 +188,13 @@ fn bench(args: Args) -> Result<(), String> {
         a.extend(extra.iter().map(|s| s.to_string()));
         a
     };
+    let strings = |xs: &[&str]| -> Vec<String> { xs.iter().map(|s| s.to_string()).collect() };
     eprintln!(
         "bench: {} round(s) of {secs}s (+{warmup}s warm-up) each, {conns} connections",
         args.rounds
     );
-    let (mut bids, mut pgb, mut hellos) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut bids, mut pgb, mut hellos, mut plains) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in 1..=args.rounds {
         bids.push(runs.loadgen(
             &format!("bids-r{r}"),
@@ -209,19 +214,28 @@ fn bench(args: Args) -> Result<(), String> {
         )?;
         runs.keep(p.clone())?;
         pgb.push(p);
-        let hello_args: Vec<String> = [
+        let hello_args = strings(&[
             "--workload",
             "hello",
             "--url",
             &hello.url,
             "--connections",
             &conns,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ]);
         hellos.push(runs.loadgen(&format!("hello-r{r}"), secs, &hello_args)?);
+        let plain_args = strings(&[
+            "--workload",
+            "bids",
+            "--url",
+            &plain.url,
+            "--setup-url",
+            &gavel.url,
+            "--connections",
+            &conns,
+        ]);
+        plains.push(runs.loadgen(&format!("plain-r{r}"), secs, &plain_args)?);
     }
+    drop(plain);
     let (mut get, mut keyed) = (Value::Null, Value::Null);
     for w in ["bids-keyed", "bids-hopeless", "bids-hot", "get", "list"] {
         let j = runs.loadgen(
@@ -241,7 +255,8 @@ fn bench(args: Args) -> Result<(), String> {
             .collect(),
     );
     let half = ((bids_rps / 2.0) as u64).max(1).to_string();
-    // Open loop at half the closed-loop rate: the open-loop run and the soak.
+    // Open loop at half the closed-loop rate: the open-loop run and the soak; the floor at
+    // the same rate.
     let half_rate = gavel_args(&[
         "--workload",
         "bids",
@@ -251,6 +266,20 @@ fn bench(args: Args) -> Result<(), String> {
         &conns,
     ]);
     let open = runs.loadgen("bids-open", secs, &half_rate)?;
+    let hello_open = runs.loadgen(
+        "hello-open",
+        secs,
+        &strings(&[
+            "--workload",
+            "hello",
+            "--url",
+            &hello.url,
+            "--rate",
+            &half,
+            "--connections",
+            &conns,
+        ]),
+    )?;
 
     // The same bids over two and three instances on the one PostgreSQL.
     let (mut extra, mut scale) = (Vec::new(), Vec::new());
@@ -272,6 +301,52 @@ fn bench(args: Args) -> Result<(), String> {
     }
     drop(extra);
 
+    eprintln!("bench: run: idle-streams ({})", args.streams);
+    let streams = streams::idle(&gavel.url, &token, gavel.pid(), args.streams)?;
+    runs.keep(streams.clone())?;
+
+    let (rtb, rtb_rss) = {
+        let pid = gavel.pid();
+        let start = status_kib(pid, "VmRSS:");
+        let half_way = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(args.rtb_seconds / 2 + 1));
+            status_kib(pid, "VmRSS:")
+        });
+        let rate = args.rtb_rate.to_string();
+        let j = runs.loadgen(
+            "rtb",
+            args.rtb_seconds,
+            &gavel_args(&[
+                "--workload",
+                "rtb",
+                "--rate",
+                &rate,
+                "--connections",
+                "256",
+                "--bidders",
+                "16",
+            ]),
+        )?;
+        let mid = half_way.join().unwrap_or(None);
+        (j, [start, mid, status_kib(pid, "VmRSS:")])
+    };
+
+    let wrk = if args.check_with_wrk {
+        let w = wrk::check(&wrk::Setup {
+            gavel: &gavel.url,
+            hello: &hello.url,
+            token: &token,
+            secs,
+            conns: args.connections,
+            work: &work,
+            database_url: &db,
+        })?;
+        runs.keep(w.clone())?;
+        Some(w)
+    } else {
+        None
+    };
+
     let soak = if args.soak_seconds > 0 {
         eprintln!(
             "bench: soak: bids, open loop at {half}/s for {}s",
@@ -286,91 +361,34 @@ fn bench(args: Args) -> Result<(), String> {
     let peak = status_kib(gavel.pid(), "VmHWM:");
     sampling.store(true, std::sync::atomic::Ordering::Relaxed);
 
-    let m = |xs: &[Value], path: &[&str]| median(xs.iter().map(|j| num(j, path)).collect());
-    let (m_bids, m_pg, m_hello) = (
-        m(&bids, &["decided_per_second"]),
-        m(&pgb, &["requests_per_second"]),
-        m(&hellos, &["requests_per_second"]),
-    );
-    let get_rps = num(&get, &["requests_per_second"]);
     table::print(&runs.lines);
-    println!("medians over {} round(s):", args.rounds);
-    println!(
-        "  gavel bids decided/s   {m_bids:.1}   (p99 {} ms)",
-        m(&bids, &["latency_ms", "p99"])
-    );
-    println!(
-        "  CPU per decided bid    gavel {} us, PostgreSQL {} us",
-        m(&bids, &["cpu_gavel_us_per_decided"]),
-        m(&bids, &["cpu_postgres_us_per_decided"])
-    );
-    println!(
-        "  pgbench one-bid TPS    {m_pg:.1}   (p99 {} ms)",
-        m(&pgb, &["latency_ms", "p99"])
-    );
-    println!(
-        "  gavel-hello req/s      {m_hello:.1}   (p99 {} ms)",
-        m(&hellos, &["latency_ms", "p99"])
-    );
-    println!(
-        "  gavel GET req/s        {get_rps:.1}   (p99 {} ms)",
-        num(&get, &["latency_ms", "p99"])
-    );
-    println!("ratios:");
-    println!(
-        "  gavel bids decided/s / pgbench TPS   {:.2}",
-        m_bids / m_pg
-    );
-    println!(
-        "  gavel GET req/s / hello req/s        {:.2}",
-        get_rps / m_hello
-    );
-    println!(
-        "  keyed bids decided/s / un-keyed      {:.2}",
-        num(&keyed, &["decided_per_second"]) / m_bids
-    );
-    println!(
-        "  open-loop bids at {half}/s: p99 {} ms, p99.9 {} ms, errors {}",
-        num(&open, &["latency_ms", "p99"]),
-        num(&open, &["latency_ms", "p999"]),
-        open["error_count"]
-    );
-    println!(
-        "  instances 1/2/3 on one PostgreSQL: bids decided/s {m_bids:.1} / {} / {}",
-        num(&scale[0], &["decided_per_second"]),
-        num(&scale[1], &["decided_per_second"])
-    );
-    for j in &scale {
-        println!(
-            "    {}: CPU per decided bid, all gavels {} us, PostgreSQL {} us",
-            j["label"], j["cpu_gavel_us_per_decided"], j["cpu_postgres_us_per_decided"]
-        );
-    }
-    println!("  PostgreSQL             {durability}");
-    println!(
-        "  gavel peak RSS (VmHWM) {} KiB",
-        peak.map_or("?".into(), |p| p.to_string())
-    );
-    if let Some((before, after)) = soak {
-        println!(
-            "  soak {}s: RSS before {before:?} KiB, after {after:?} KiB",
-            args.soak_seconds
-        );
-    }
+    let figures = Figures {
+        bids,
+        pgbench: pgb,
+        hello: hellos,
+        plain: plains,
+        get,
+        keyed,
+        open,
+        hello_open,
+        half_rate: half,
+        scale,
+        streams,
+        rtb,
+        rtb_rss,
+        wrk,
+        durability,
+        peak_rss_kib: peak,
+        soak,
+        soak_seconds: args.soak_seconds,
+    };
+    let summary = figures.print();
     println!(
         "JSON lines: {}   RSS samples: {}",
         runs.jsonl.display(),
         rss_file.display()
     );
-    runs.keep(json!({
-        "label": "summary", "seconds": secs, "rounds": args.rounds, "connections": args.connections,
-        "median_bids_decided_per_second": m_bids, "median_pgbench_tps": m_pg,
-        "median_hello_rps": m_hello, "get_rps": get_rps, "ratio_bids_to_pgbench": m_bids / m_pg,
-        "ratio_get_to_hello": get_rps / m_hello, "open_loop_rate": half,
-        "ratio_keyed_to_unkeyed": num(&keyed, &["decided_per_second"]) / m_bids,
-        "open_loop_p99_ms": num(&open, &["latency_ms", "p99"]), "peak_rss_kib": peak,
-        "durability": durability,
-    }))?;
+    runs.keep(summary)?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }

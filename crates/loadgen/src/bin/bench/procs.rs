@@ -62,8 +62,20 @@ pub fn gavel(port: u16, admin_token: &str, log: &Path) -> Result<Server, String>
         .env("PORT", port.to_string())
         .env("GAVEL_BIND", "127.0.0.1")
         .env("GAVEL_RATE_LIMIT", "0")
+        // The rtb run's notice receiver is on 127.0.0.1; the idle-stream run opens
+        // 10,000 streams with one token.
+        .env("GAVEL_WEBHOOK_ALLOW_PRIVATE", "true")
+        .env("GAVEL_MAX_STREAMS_PER_KEY", "10000")
         .env("RUST_LOG", "warn")
         .env("GAVEL_ADMIN_TOKEN", admin_token);
+    Server::start(cmd, port, log)
+}
+
+/// gavel-plain (the plain design's bid handler) on gavel's database.
+pub fn plain(port: u16, database_url: &str, log: &Path) -> Result<Server, String> {
+    let mut cmd = Command::new("target/release/gavel-plain");
+    cmd.args(["--port", &port.to_string()])
+        .env("DATABASE_URL", database_url);
     Server::start(cmd, port, log)
 }
 

@@ -1,0 +1,153 @@
+//! `--check-with-wrk`: the same bids, GET and hello workloads measured by wrk (Debian's
+//! `wrk`, one thread, the bench's connections), so that gavel-loadgen's figures can be
+//! checked against a tool everyone knows.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+/// Bids with amounts rising per auction, a little jitter (some outbid, as in the bench's
+/// `bids`); 201 and 409 count as decided.
+const BIDS_LUA: &str = r#"
+local ids, n = {}, {}
+for id in string.gmatch(os.getenv("WRK_AUCTIONS"), "%d+") do ids[#ids + 1] = id; n[id] = 0 end
+local key = os.getenv("WRK_KEY")
+local i, decided, threads = 0, 0, {}
+function setup(thread) table.insert(threads, thread) end
+function request()
+  i = i + 1
+  local id = ids[(i % #ids) + 1]
+  n[id] = n[id] + 1
+  local cents = 100 + 5 * math.max(0, n[id] + math.random(-2, 0))
+  local body = string.format('{"auction_id":%s,"amount":"%d.%02d"}', id, math.floor(cents / 100), cents % 100)
+  return wrk.format("POST", "/api/bids",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, body)
+end
+function response(status) if status == 201 or status == 409 then decided = decided + 1 end end
+function done(summary)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("decided") end
+  io.write(string.format("decided %d in %d us\n", total, summary.duration))
+end
+"#;
+
+/// What the wrk runs need.
+pub struct Setup<'a> {
+    pub gavel: &'a str,
+    pub hello: &'a str,
+    pub token: &'a str,
+    pub secs: u64,
+    pub conns: u32,
+    pub work: &'a Path,
+    pub database_url: &'a str,
+}
+
+/// Runs wrk on bids, GET and hello; their rates as JSON (`decided_per_second` each).
+pub fn check(s: &Setup<'_>) -> Result<Value, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let (key, ids) = rt.block_on(async {
+        let ids = crate::streams::auctions(s.gavel, s.token, 100).await?;
+        let v: Value = reqwest::Client::new()
+            .post(format!("{}/api/bidders", s.gavel))
+            .bearer_auth(s.token)
+            .json(&json!({"name": "wrk"}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let key = v["api_key"].as_str().ok_or("no bidder key")?.to_string();
+        Ok::<_, String>((key, ids))
+    })?;
+    let script = s.work.join("bids.lua");
+    std::fs::write(&script, BIDS_LUA).map_err(|e| e.to_string())?;
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    crate::procs::settle(s.database_url);
+    eprintln!("bench: run: wrk bids");
+    let out = wrk(
+        s,
+        &["-s", &script.to_string_lossy(), s.gavel],
+        &[("WRK_AUCTIONS", ids.join(",")), ("WRK_KEY", key.clone())],
+    )?;
+    let bids = decided(&out).ok_or_else(|| format!("wrk printed no decided count: {out}"))?;
+    let first = ids.first().cloned().unwrap_or_default();
+    crate::procs::settle(s.database_url);
+    eprintln!("bench: run: wrk get");
+    let get = wrk(
+        s,
+        &[
+            "-H",
+            &format!("Authorization: Bearer {key}"),
+            &format!("{}/api/auctions/{first}", s.gavel),
+        ],
+        &[],
+    )?;
+    crate::procs::settle(s.database_url);
+    eprintln!("bench: run: wrk hello");
+    let hello = wrk(s, &[&format!("{}/hello", s.hello)], &[])?;
+    let rate = |o: &str| requests_per_sec(o).unwrap_or(f64::NAN);
+    Ok(json!({
+        "label": "wrk",
+        "bids": {"decided_per_second": bids},
+        "get": {"decided_per_second": rate(&get)},
+        "hello": {"decided_per_second": rate(&hello)},
+    }))
+}
+
+fn wrk(s: &Setup<'_>, args: &[&str], env: &[(&str, String)]) -> Result<String, String> {
+    let out = Command::new("wrk")
+        .args([
+            "-t1",
+            "-c",
+            &s.conns.to_string(),
+            "-d",
+            &format!("{}s", s.secs),
+        ])
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .map_err(|e| {
+            format!("wrk (install it: apt-get install wrk, or scripts/need.sh wrk): {e}")
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        return Err(format!(
+            "wrk failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(text)
+}
+
+/// `Requests/sec:` of wrk's report.
+fn requests_per_sec(out: &str) -> Option<f64> {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Decided bids a second, from the script's `done` line.
+fn decided(out: &str) -> Option<f64> {
+    let line = out.lines().find(|l| l.starts_with("decided "))?;
+    let mut parts = line.split_whitespace();
+    let n: f64 = parts.nth(1)?.parse().ok()?;
+    let us: f64 = parts.nth(1)?.parse().ok()?;
+    (us > 0.0).then(|| n / (us / 1e6))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_what_wrk_prints() {
+        let out = "Running 10s test\n  Latency 1ms\nRequests/sec:  41234.56\nTransfer/sec: 5MB\ndecided 120000 in 10000000 us\n";
+        assert_eq!(super::requests_per_sec(out), Some(41234.56));
+        assert_eq!(super::decided(out), Some(12000.0));
+    }
+}
