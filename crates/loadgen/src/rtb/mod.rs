@@ -41,6 +41,8 @@ struct Expected {
     ends_at: DateTime<Utc>,
     settled_seen: bool,
     notices: u32,
+    /// A bid on it was accepted (before its end): it has a winner, and notices are due.
+    won: bool,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -249,6 +251,7 @@ impl One<'_> {
                         ends_at,
                         settled_seen: false,
                         notices: 0,
+                        won: false,
                     },
                 );
         }
@@ -277,6 +280,16 @@ impl One<'_> {
         }
         if !measured {
             return;
+        }
+        if statuses.iter().any(|(s, _)| *s == Some(201)) {
+            if let Some(e) = book
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .auctions
+                .get_mut(&id)
+            {
+                e.won = true;
+            }
         }
         let mut s = sent.lock().unwrap_or_else(|e| e.into_inner());
         s.created += 1;
