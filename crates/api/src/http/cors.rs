@@ -40,8 +40,9 @@ impl CorsOrigins {
     }
 }
 
-/// The layer for a policy.
-pub fn cors_layer(cors: &CorsOrigins) -> CorsLayer {
+/// The layer for a policy; none without cross-origin access (an empty layer still costs
+/// every request a copy of its configuration).
+pub fn cors_layer(cors: &CorsOrigins) -> Option<CorsLayer> {
     let base = || {
         CorsLayer::new()
             .allow_methods([Method::GET, Method::POST])
@@ -54,11 +55,11 @@ pub fn cors_layer(cors: &CorsOrigins) -> CorsLayer {
             .expose_headers([header::LOCATION, REQUEST_ID, header::RETRY_AFTER])
     };
     match cors {
-        CorsOrigins::None => CorsLayer::new(),
-        CorsOrigins::Any => CorsLayer::permissive(),
-        CorsOrigins::List(origins) => base().allow_origin(AllowOrigin::list(
+        CorsOrigins::None => None,
+        CorsOrigins::Any => Some(CorsLayer::permissive()),
+        CorsOrigins::List(origins) => Some(base().allow_origin(AllowOrigin::list(
             origins.iter().filter_map(|o| o.parse().ok()),
-        )),
+        ))),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+mod request_id;
 pub mod routes;
 pub mod state;
 pub mod views;
@@ -21,7 +22,7 @@ use axum::{BoxError, Extension, Router};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa_axum::router::OpenApiRouter;
@@ -74,7 +75,7 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
 
     let layers = ServiceBuilder::new()
         .layer(axum::middleware::map_request(drop_unfit_request_id))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, request_id::MakeId))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -83,7 +84,7 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
         .layer(axum::middleware::from_fn(error::log_failures))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(cors_layer(&http.cors))
+        .option_layer(cors_layer(&http.cors))
         .layer(CompressionLayer::new())
         .layer(HandleErrorLayer::new(timeout_error))
         .timeout(http.request_timeout);
