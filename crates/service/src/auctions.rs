@@ -9,7 +9,7 @@ impl Services {
     pub async fn create_auction(&self, input: NewAuctionInput) -> Result<Auction, ServiceError> {
         let auction = input.validate(chrono::Utc::now())?;
         let created = self.storage.create_auction(&auction).await?;
-        self.wake_closer();
+        self.wake_closer(created.ends_at);
         Ok(created)
     }
 

@@ -58,6 +58,9 @@ pub struct Services {
     streams: Arc<streams::StreamLimits>,
     /// Wakes the closer before its nap ends.
     closer: tokio::sync::Notify,
+    /// When the closer looks next (Unix milliseconds; 0 before its first nap, so that
+    /// nothing wakes it then): an auction ending sooner wakes it.
+    closer_wakes_at: std::sync::atomic::AtomicI64,
     /// Wakes the notice sender when settlement has queued notices.
     notices_queued: tokio::sync::Notify,
     /// Turns bearer tokens into callers.
@@ -94,6 +97,7 @@ impl Services {
             board: board::Board::default(),
             raises: raises::Raises::default(),
             closer: tokio::sync::Notify::new(),
+            closer_wakes_at: std::sync::atomic::AtomicI64::new(0),
             notices_queued: tokio::sync::Notify::new(),
             streams: streams::StreamLimits::new(settings.streams),
             auth: Authenticator::new(admin_token),

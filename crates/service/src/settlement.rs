@@ -1,5 +1,6 @@
 //! Settling auctions past their end, and telling their streams.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use gavel_domain::{AuctionEvent, AuctionId};
@@ -70,15 +71,23 @@ impl Services {
     /// How long the closer may sleep before the next auction ends (between
     /// [`MIN_NAP`] and [`MAX_NAP`]).
     pub async fn closer_nap(&self) -> Duration {
-        match self.storage.next_end_in().await {
+        let nap = match self.storage.next_end_in().await {
             Ok(Some(d)) => d.clamp(MIN_NAP, MAX_NAP),
             _ => MAX_NAP,
-        }
+        };
+        let wakes_at = chrono::Utc::now() + chrono::Duration::from_std(nap).unwrap_or_default();
+        self.closer_wakes_at
+            .store(wakes_at.timestamp_millis(), Ordering::Relaxed);
+        nap
     }
 
-    /// Wakes the closer early (an auction was created that may end before its nap does).
-    pub fn wake_closer(&self) {
-        self.closer.notify_one();
+    /// Wakes the closer early when an auction ending at `ends_at` ends before its nap
+    /// does (auctions created by the thousand a second, each ending after the closer's
+    /// next look, wake nothing).
+    pub fn wake_closer(&self, ends_at: chrono::DateTime<chrono::Utc>) {
+        if ends_at.timestamp_millis() < self.closer_wakes_at.load(Ordering::Relaxed) {
+            self.closer.notify_one();
+        }
     }
 
     /// Resolves when the closer is woken early.
