@@ -1,12 +1,17 @@
-//! Win notices: what a winner is told, where its delivery stands, and the retry rules.
+//! Notices: what a winner and each loser is told, where a delivery stands, and the retry
+//! rules.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use rust_decimal::Decimal;
+
+use crate::auction::AuctionKind;
 use crate::ids::{AuctionId, BidId, BidderId};
 use crate::money::Money;
+use crate::settlement::Settlement;
 
 /// Where an auction's win notice stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,6 +70,117 @@ pub struct WinNotice {
     pub closed_at: DateTime<Utc>,
 }
 
+/// Why a bidder lost, as OpenRTB's loss reason codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LossReason {
+    /// `2`: the auction was cancelled.
+    Cancelled,
+    /// `100`: no bid reached the reserve price, so nobody won (the contract names `102`
+    /// and `2` only; OpenRTB's "below the auction floor" says what happened).
+    BelowFloor,
+    /// `102`: another bid won.
+    Outbid,
+}
+
+impl LossReason {
+    /// The OpenRTB code.
+    pub fn code(self) -> i16 {
+        match self {
+            LossReason::Cancelled => 2,
+            LossReason::BelowFloor => 100,
+            LossReason::Outbid => 102,
+        }
+    }
+
+    /// Reads a code back.
+    pub fn from_code(code: i16) -> Option<Self> {
+        match code {
+            2 => Some(LossReason::Cancelled),
+            100 => Some(LossReason::BelowFloor),
+            102 => Some(LossReason::Outbid),
+            _ => None,
+        }
+    }
+}
+
+/// The smallest step of money: the least that beats a sealed bid.
+const TICK: Decimal = Decimal::from_parts(1, 0, 0, false, 4);
+
+/// What every loser of a settled auction is told beside its own bid: why it lost, and the
+/// least amount that would have won (english: the winning amount plus the increment;
+/// sealed kinds: the winning amount plus 0.0001; no winner: the reserve price).
+pub fn loss_terms(
+    kind: AuctionKind,
+    reserve: Money,
+    min_increment: Money,
+    settled: &Settlement,
+) -> (LossReason, Decimal) {
+    match settled.winner {
+        Some(w) if kind.is_sealed() => (LossReason::Outbid, w.amount.as_decimal() + TICK),
+        Some(w) => (LossReason::Outbid, w.amount.plus(min_increment)),
+        None => (LossReason::BelowFloor, reserve.as_decimal()),
+    }
+}
+
+/// What a bidder that lost is told: its highest bid and what it would have taken, nothing
+/// of other bids but the winner's price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LossNotice {
+    /// The id receivers dedupe on.
+    pub notice_id: String,
+    /// The auction lost.
+    pub auction_id: AuctionId,
+    /// The bidder told.
+    pub bidder_id: BidderId,
+    /// Its highest bid on the auction.
+    pub bid_id: BidId,
+    /// Why it lost.
+    pub loss_reason: LossReason,
+    /// The least amount that would have won; `None` on cancellation.
+    pub min_to_win: Option<Decimal>,
+    /// What the winner pays; `None` without a winner.
+    pub clearing_price: Option<Money>,
+    /// The auction's currency.
+    pub currency: String,
+    /// When the auction was settled or cancelled.
+    pub closed_at: DateTime<Utc>,
+}
+
+/// A notice owed to a bidder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// `auction.won`.
+    Won(WinNotice),
+    /// `auction.lost`.
+    Lost(LossNotice),
+}
+
+impl Notice {
+    /// The id receivers dedupe on.
+    pub fn notice_id(&self) -> &str {
+        match self {
+            Notice::Won(n) => &n.notice_id,
+            Notice::Lost(n) => &n.notice_id,
+        }
+    }
+
+    /// The auction it is about.
+    pub fn auction_id(&self) -> AuctionId {
+        match self {
+            Notice::Won(n) => n.auction_id,
+            Notice::Lost(n) => n.auction_id,
+        }
+    }
+
+    /// The event name: `auction.won` or `auction.lost`.
+    pub fn event(&self) -> &'static str {
+        match self {
+            Notice::Won(_) => "auction.won",
+            Notice::Lost(_) => "auction.lost",
+        }
+    }
+}
+
 /// Delay before retry number `attempt` (1 = the retry after the first failure):
 /// `base`, `2·base`, `4·base` … capped at `max`.
 pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
@@ -92,6 +208,53 @@ mod tests {
         assert_eq!(b(10), s(300));
         assert_eq!(b(64), s(300));
         assert_eq!(b(0), s(1));
+    }
+
+    #[test]
+    fn losers_learn_the_least_that_would_have_won() {
+        use crate::settlement::SettlementBid;
+        let m = |s: &str| Money::from_decimal(s.parse().unwrap()).unwrap();
+        let won = |amount: &str| Settlement {
+            winner: Some(SettlementBid {
+                bid_id: BidId::new(7).unwrap(),
+                bidder_id: BidderId::new(3).unwrap(),
+                amount: m(amount),
+            }),
+            clearing_price: Some(m("4.00")),
+        };
+        let (reserve, inc) = (m("1.00"), m("0.05"));
+        let terms = |kind, s: &Settlement| {
+            let (r, d) = loss_terms(kind, reserve, inc, s);
+            (r.code(), crate::money::format_amount(d))
+        };
+        assert_eq!(
+            terms(AuctionKind::English, &won("4.50")),
+            (102, "4.55".into())
+        );
+        assert_eq!(
+            terms(AuctionKind::FirstPrice, &won("4.50")),
+            (102, "4.5001".into())
+        );
+        assert_eq!(
+            terms(AuctionKind::SecondPrice, &won("4.50")),
+            (102, "4.5001".into())
+        );
+        let nobody = Settlement {
+            winner: None,
+            clearing_price: None,
+        };
+        assert_eq!(
+            terms(AuctionKind::FirstPrice, &nobody),
+            (100, "1.00".into())
+        );
+        for r in [
+            LossReason::Cancelled,
+            LossReason::BelowFloor,
+            LossReason::Outbid,
+        ] {
+            assert_eq!(LossReason::from_code(r.code()), Some(r));
+        }
+        assert_eq!(LossReason::from_code(0), None);
     }
 
     #[test]

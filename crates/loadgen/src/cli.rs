@@ -82,6 +82,10 @@ pub struct Args {
     /// Label copied into the report.
     #[arg(long, default_value = "run")]
     pub label: String,
+    /// Bid workloads and `rtb`: a `Gavel-Deadline-Ms` on every bid (OpenRTB's `tmax`);
+    /// a `503 deadline_exceeded` then counts as an error.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=60_000))]
+    pub deadline_ms: Option<u32>,
     /// `rtb`: how long each auction is open, in milliseconds.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
     pub auction_ms: u64,

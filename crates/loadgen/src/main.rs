@@ -78,6 +78,7 @@ async fn run(args: Args) -> Result<(), String> {
     let target = Arc::new(
         Target::new(client, args.workload, &args.url, &fixture)?
             .spread_over(&args.also_urls)
+            .with_deadline(args.deadline_ms)
             .logging_to(ack_log),
     );
 

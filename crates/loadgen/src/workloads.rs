@@ -42,6 +42,8 @@ pub struct Target {
     hello_url: String,
     /// Where answers to bids are logged, when asked (`--ack-log`).
     ack_log: Option<Mutex<std::fs::File>>,
+    /// `Gavel-Deadline-Ms` on every bid, when asked.
+    deadline_ms: Option<u32>,
 }
 
 impl Target {
@@ -81,7 +83,14 @@ impl Target {
             list_url: format!("{url}/api/auctions?limit=50"),
             hello_url: format!("{url}/hello"),
             ack_log: None,
+            deadline_ms: None,
         })
+    }
+
+    /// Sends every bid with this deadline (`--deadline-ms`).
+    pub fn with_deadline(mut self, ms: Option<u32>) -> Self {
+        self.deadline_ms = ms;
+        self
     }
 
     /// Also sends bids to these base URLs (round-robin with the first).
@@ -177,6 +186,9 @@ impl Target {
             .post(url)
             .header(AUTHORIZATION, key)
             .header(CONTENT_TYPE, "application/json");
+        if let Some(ms) = self.deadline_ms {
+            req = req.header("gavel-deadline-ms", ms);
+        }
         if self.workload == Workload::BidsKeyed {
             // Unique per run and request: the process id and the sequence number.
             req = req.header(

@@ -18,11 +18,26 @@ pub enum BidAnswer {
 }
 
 impl Services {
-    /// Places `req`, under `key` when the client sent an `Idempotency-Key`.
+    /// Places `req`, under `key` when the client sent an `Idempotency-Key`, decided by
+    /// `deadline` or not at all (`Gavel-Deadline-Ms`).
     pub async fn place_bid(
         &self,
         req: BidRequest,
         key: Option<&str>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<BidAnswer, ServiceError> {
+        let answer = self.place_bid_by(req, key, deadline).await;
+        if let Err(ServiceError::DeadlineExceeded) = &answer {
+            count_outcome("deadline_exceeded");
+        }
+        answer
+    }
+
+    async fn place_bid_by(
+        &self,
+        req: BidRequest,
+        key: Option<&str>,
+        deadline: Option<std::time::Instant>,
     ) -> Result<BidAnswer, ServiceError> {
         let Some(key) = key else {
             // The fast paths answer only un-keyed bids: a keyed repeat must get its first
@@ -33,7 +48,7 @@ impl Services {
                     min_amount: min_amount.as_decimal(),
                 }));
             }
-            let decision = self.storage.place_bid(&req).await?;
+            let decision = self.storage.place_bid(&req, deadline).await?;
             return self.after_decision(decision).map(BidAnswer::Placed);
         };
         let fingerprint = Sha256::digest(req.fingerprint().as_bytes());
@@ -45,6 +60,7 @@ impl Services {
                     key,
                     request_hash: &fingerprint,
                 },
+                deadline,
             )
             .await?;
         match keyed {

@@ -33,6 +33,10 @@ pub enum ServiceError {
         /// The key's own limit (else the instance's).
         per_key: bool,
     },
+    /// The bid's deadline (`Gavel-Deadline-Ms`) passed before it was decided; it is not
+    /// stored.
+    #[error("deadline exceeded")]
+    DeadlineExceeded,
     /// Too much work queued on this instance; retry shortly.
     #[error("overloaded")]
     Overloaded,
@@ -68,6 +72,7 @@ impl From<StorageError> for ServiceError {
         match e {
             StorageError::Unavailable => ServiceError::Unavailable,
             StorageError::Busy => ServiceError::Overloaded,
+            StorageError::DeadlineExceeded => ServiceError::DeadlineExceeded,
             // Only auctions are looked up by id on behalf of a client.
             StorageError::NotFound => ServiceError::AuctionNotFound,
             StorageError::Domain(d) => d.into(),

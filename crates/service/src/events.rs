@@ -14,7 +14,7 @@ const BUFFER: usize = 256;
 /// Events waiting to be published to Redis before new ones are dropped (remote only).
 const OUTBOX: usize = 16_384;
 /// Recent events kept per auction for streams that reconnect (`Last-Event-ID`).
-pub const REPLAY_EVENTS: usize = 256;
+pub const REPLAY_EVENTS: usize = 64;
 /// How long an auction's recent events are kept after its last one.
 pub const REPLAY_TTL: Duration = Duration::from_secs(300);
 /// Most auctions whose recent events are kept; past it the longest-quiet ones go first.

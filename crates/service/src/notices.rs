@@ -1,4 +1,5 @@
-//! Win-notice delivery: signed POSTs to winners' webhooks, retried with backoff.
+//! Notice delivery: signed POSTs to bidders' webhooks (wins and losses), retried with
+//! backoff.
 
 use std::time::Duration;
 
@@ -6,8 +7,8 @@ use chrono::Utc;
 use gavel_domain::notice::{backoff, signed_text};
 use gavel_domain::time::rfc3339_millis;
 use gavel_domain::webhook::{may_reach, url_problem, Targets};
-use gavel_domain::WinNotice;
-use gavel_storage::{Attempt, DueNotice, StorageError};
+use gavel_domain::{LossNotice, Notice, WinNotice};
+use gavel_storage::{Attempt, DueNotice, NoticeRef, StorageError};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
@@ -101,9 +102,42 @@ struct WinNoticeBody<'a> {
     closed_at: String,
 }
 
+/// The counter of attempts for a notice's kind.
+fn attempts_metric(notice: &Notice) -> &'static str {
+    match notice {
+        Notice::Won(_) => "gavel_win_notice_attempts_total",
+        Notice::Lost(_) => "gavel_loss_notice_attempts_total",
+    }
+}
+
+/// The body a losing bidder receives, as the contract spells it: nothing of other bids
+/// but the winner's price.
+#[derive(Serialize)]
+struct LossNoticeBody<'a> {
+    event: &'static str,
+    notice_id: &'a str,
+    auction_id: i64,
+    bidder_id: i64,
+    bid_id: i64,
+    loss_reason: i16,
+    min_to_win: Option<String>,
+    clearing_price: Option<String>,
+    currency: &'a str,
+    closed_at: String,
+}
+
 /// Renders a notice; the same facts give the same body at every attempt.
-pub fn notice_body(n: &WinNotice) -> String {
-    let body = WinNoticeBody {
+pub fn notice_body(notice: &Notice) -> String {
+    let text = match notice {
+        Notice::Won(n) => serde_json::to_string(&win_body(n)),
+        Notice::Lost(n) => serde_json::to_string(&loss_body(n)),
+    };
+    // Structs of strings and numbers: serialising cannot fail.
+    text.unwrap_or_default()
+}
+
+fn win_body(n: &WinNotice) -> WinNoticeBody<'_> {
+    WinNoticeBody {
         event: "auction.won",
         notice_id: &n.notice_id,
         auction_id: n.auction_id.get(),
@@ -112,8 +146,22 @@ pub fn notice_body(n: &WinNotice) -> String {
         clearing_price: n.clearing_price.to_string(),
         currency: &n.currency,
         closed_at: rfc3339_millis(&n.closed_at),
-    };
-    serde_json::to_string(&body).unwrap_or_default()
+    }
+}
+
+fn loss_body(n: &LossNotice) -> LossNoticeBody<'_> {
+    LossNoticeBody {
+        event: "auction.lost",
+        notice_id: &n.notice_id,
+        auction_id: n.auction_id.get(),
+        bidder_id: n.bidder_id.get(),
+        bid_id: n.bid_id.get(),
+        loss_reason: n.loss_reason.code(),
+        min_to_win: n.min_to_win.map(gavel_domain::money::format_amount),
+        clearing_price: n.clearing_price.map(|p| p.to_string()),
+        currency: &n.currency,
+        closed_at: rfc3339_millis(&n.closed_at),
+    }
 }
 
 impl Services {
@@ -126,7 +174,7 @@ impl Services {
             Ok(due) => due,
             Err(StorageError::Unavailable) => return 0,
             Err(e) => {
-                tracing::warn!(error = %e, "could not claim win notices");
+                tracing::warn!(error = %e, "could not claim notices");
                 return 0;
             }
         };
@@ -142,23 +190,24 @@ impl Services {
     }
 
     /// One attempt at one notice; what came of it, for the round to record.
-    async fn deliver_one(&self, due: DueNotice) -> (i64, Attempt) {
+    async fn deliver_one(&self, due: DueNotice) -> (NoticeRef, Attempt) {
+        let which = (due.outbox, due.id);
         let settings = &self.webhooks;
         let notice = &due.notice;
         if let Some(problem) = url_problem(&due.url, settings.targets) {
             // The URL itself points inward (an address literal or a local name): no retry
             // can help.
-            metrics::counter!("gavel_win_notice_attempts_total", "outcome" => "failed")
-                .increment(1);
+            metrics::counter!(attempts_metric(notice), "outcome" => "failed").increment(1);
             let refused = Attempt::Failed {
                 error: format!("refused: the webhook URL {problem}"),
                 retry_at: None,
             };
             tracing::warn!(
-                auction_id = notice.auction_id.get(),
-                "win notice refused: its URL points inward"
+                auction_id = notice.auction_id().get(),
+                event = notice.event(),
+                "notice refused: its URL points inward"
             );
-            return (due.id, refused);
+            return (which, refused);
         }
         let body = notice_body(notice);
         let sig = signature(&due.webhook_secret, Utc::now().timestamp(), &body);
@@ -167,7 +216,7 @@ impl Services {
             .post(&due.url)
             .timeout(settings.timeout)
             .header("content-type", "application/json")
-            .header("gavel-notice-id", &notice.notice_id)
+            .header("gavel-notice-id", notice.notice_id())
             .header("gavel-signature", sig)
             .body(body)
             .send()
@@ -195,21 +244,22 @@ impl Services {
             } => "retry",
             Attempt::Failed { retry_at: None, .. } => "failed",
         };
-        metrics::counter!("gavel_win_notice_attempts_total", "outcome" => outcome).increment(1);
+        metrics::counter!(attempts_metric(notice), "outcome" => outcome).increment(1);
         match &attempt {
             Attempt::Delivered => {
-                tracing::info!(auction_id = notice.auction_id.get(), notice_id = %notice.notice_id, "win notice delivered")
+                tracing::info!(auction_id = notice.auction_id().get(), notice_id = %notice.notice_id(), event = notice.event(), "notice delivered")
             }
             Attempt::Failed { error, retry_at } => tracing::warn!(
-                auction_id = notice.auction_id.get(),
-                notice_id = %notice.notice_id,
+                auction_id = notice.auction_id().get(),
+                notice_id = %notice.notice_id(), event = notice.event(),
                 attempt = made,
                 error = %error,
                 gives_up = retry_at.is_none(),
-                "win notice not delivered"
+                event = notice.event(),
+                "notice not delivered"
             ),
         }
-        (due.id, attempt)
+        (which, attempt)
     }
 }
 

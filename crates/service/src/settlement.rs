@@ -32,7 +32,7 @@ impl Services {
             let full = settled.len() as i64 == SETTLE_BATCH;
             total += settled.len();
             let ids: Vec<AuctionId> = settled.iter().map(|s| s.auction.id).collect();
-            if settled.iter().any(|s| s.notice_queued) {
+            if settled.iter().any(|s| s.notice_queued || s.losers_told) {
                 // Sent now rather than at the sender's next tick: exchanges act on them.
                 self.notices_queued.notify_one();
             }

@@ -4,7 +4,7 @@
 //! position, and a column that a later release adds must not shift what this one reads
 //! (rolling upgrades and rollbacks run this binary on a newer schema).
 
-use gavel_domain::{Auction, AuctionId, AuctionStatus, NewAuction};
+use gavel_domain::{Auction, AuctionId, AuctionStatus, LossReason, NewAuction};
 use sqlx::Connection as _;
 
 use crate::rows::AuctionRow;
@@ -71,6 +71,9 @@ impl Storage {
         )
         .fetch_one(&mut *tx)
         .await?;
+        let mut losers = crate::notices::Losers::default();
+        losers.push(id.get(), None, LossReason::Cancelled, None);
+        losers.queue(&mut tx).await?;
         tx.commit().await?;
         row.try_into()
     }

@@ -15,10 +15,15 @@ impl Storage {
     /// committed highest bid and every concurrent bid on the same auction, from any
     /// instance, waits its turn. The bid id is drawn while the lock is held, so accepted
     /// english bids ordered by id rise strictly. A refusal is a decision, not an error.
-    /// Bids arriving together share one transaction (see `batcher`).
-    pub async fn place_bid(&self, req: &BidRequest) -> Result<Decision, StorageError> {
+    /// Bids arriving together share one transaction (see `batcher`). A bid that no batch
+    /// has taken by `deadline` is `DeadlineExceeded` then, and never decided.
+    pub async fn place_bid(
+        &self,
+        req: &BidRequest,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Decision, StorageError> {
         self.db()?;
-        self.batcher().submit(*req).await
+        self.batcher().submit(*req, deadline).await
     }
 
     /// Bids of an auction newest first; only `only_bidder`'s when given.

@@ -11,6 +11,10 @@ pub enum StorageError {
     /// Too many bids are already waiting for a transaction on this instance.
     #[error("too many bids waiting")]
     Busy,
+    /// The bid's deadline passed before a batch took it: it was not decided, and never
+    /// will be.
+    #[error("deadline exceeded")]
+    DeadlineExceeded,
     /// The row asked for does not exist.
     #[error("not found")]
     NotFound,

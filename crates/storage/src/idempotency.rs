@@ -42,13 +42,14 @@ impl Storage {
         &self,
         req: &BidRequest,
         key: IdempotencyKey<'_>,
+        deadline: Option<std::time::Instant>,
     ) -> Result<Keyed, StorageError> {
         self.db()?;
         let key = OwnedKey {
             key: key.key.to_string(),
             request_hash: key.request_hash.to_vec(),
         };
-        self.batcher().submit_keyed(*req, Some(key)).await
+        self.batcher().submit_keyed(*req, Some(key), deadline).await
     }
 
     /// Deletes keys older than `KEEP_HOURS`; returns how many went.

@@ -25,7 +25,7 @@ pub use bidders::NewBidderRow;
 pub use bids::Decision;
 pub use error::StorageError;
 pub use idempotency::{IdempotencyKey, Keyed};
-pub use notices::{Attempt, DueNotice};
+pub use notices::{Attempt, DueNotice, NoticeRef, Outbox};
 pub use settlement::SettledAuction;
 
 /// The embedded migrations of `migrations/` at the workspace root. A database migrated by

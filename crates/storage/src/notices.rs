@@ -1,23 +1,39 @@
-//! Win notices: claiming due ones and recording delivery attempts.
+//! Notices, win and loss: queuing loss notices, claiming due notices and recording
+//! delivery attempts. Each kind has its own outbox table; one sender serves both.
 
 use chrono::{DateTime, Utc};
-use gavel_domain::WinNotice;
+use gavel_domain::{LossNotice, LossReason, Notice, WinNotice};
+use rust_decimal::Decimal;
 
 use crate::rows::{auction_id, bid_id, bidder_id, money};
 use crate::{Storage, StorageError};
 
+/// Which outbox a notice is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outbox {
+    /// `win_notices` (its state is mirrored on the auction).
+    Wins,
+    /// `loss_notices`.
+    Losses,
+}
+
+/// A notice row: its outbox and id there.
+pub type NoticeRef = (Outbox, i64);
+
 /// A notice claimed for one delivery attempt (its `Debug` leaves the secret out).
 #[derive(Clone)]
 pub struct DueNotice {
-    /// Row id.
+    /// Row id, in `outbox`.
     pub id: i64,
-    /// What the winner is told.
-    pub notice: WinNotice,
+    /// Its table.
+    pub outbox: Outbox,
+    /// What the bidder is told.
+    pub notice: Notice,
     /// Where to POST.
     pub url: String,
     /// Attempts made before this one.
     pub attempts: i32,
-    /// The winner's signing secret.
+    /// The bidder's signing secret.
     pub webhook_secret: String,
 }
 
@@ -25,6 +41,7 @@ impl std::fmt::Debug for DueNotice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DueNotice")
             .field("id", &self.id)
+            .field("outbox", &self.outbox)
             .field("notice", &self.notice)
             .field("url", &self.url)
             .field("attempts", &self.attempts)
@@ -47,9 +64,20 @@ pub enum Attempt {
 }
 
 impl Storage {
-    /// Claims up to `limit` due notices for `lease_secs`: another instance will not take
-    /// them until the lease runs out (so a crash mid-delivery only delays a retry).
+    /// Claims up to `limit` due notices of each outbox for `lease_secs`: another instance
+    /// will not take them until the lease runs out (so a crash mid-delivery only delays a
+    /// retry).
     pub async fn claim_due_notices(
+        &self,
+        limit: i64,
+        lease_secs: i32,
+    ) -> Result<Vec<DueNotice>, StorageError> {
+        let mut due = self.claim_due_wins(limit, lease_secs).await?;
+        due.extend(self.claim_due_losses(limit, lease_secs).await?);
+        Ok(due)
+    }
+
+    async fn claim_due_wins(
         &self,
         limit: i64,
         lease_secs: i32,
@@ -91,7 +119,8 @@ impl Storage {
                 };
                 Ok(DueNotice {
                     id: r.id,
-                    notice: WinNotice {
+                    outbox: Outbox::Wins,
+                    notice: Notice::Won(WinNotice {
                         notice_id: r.notice_id,
                         auction_id: auction_id(r.auction_id)?,
                         bid_id: bid_id(bid)?,
@@ -99,7 +128,74 @@ impl Storage {
                         clearing_price: money("clearing price", price)?,
                         currency: r.currency,
                         closed_at,
-                    },
+                    }),
+                    url: r.url,
+                    attempts: r.attempts,
+                    webhook_secret: r.webhook_secret,
+                })
+            })
+            .collect()
+    }
+
+    async fn claim_due_losses(
+        &self,
+        limit: i64,
+        lease_secs: i32,
+    ) -> Result<Vec<DueNotice>, StorageError> {
+        let rows = sqlx::query!(
+            r#"WITH due AS (
+                   SELECT id FROM loss_notices
+                   WHERE state = 'pending' AND next_attempt_at <= now()
+                   ORDER BY next_attempt_at
+                   LIMIT $1
+                   FOR UPDATE SKIP LOCKED
+               ), claimed AS (
+                   UPDATE loss_notices n
+                   SET next_attempt_at = now() + make_interval(secs => $2)
+                   FROM due WHERE n.id = due.id
+                   RETURNING n.id, n.notice_id, n.auction_id, n.bidder_id, n.bid_id,
+                             n.loss_reason, n.min_to_win, n.url, n.attempts
+               )
+               SELECT c.id AS "id!", c.notice_id::TEXT AS "notice_id!",
+                      c.auction_id AS "auction_id!", c.bidder_id AS "bidder_id!",
+                      c.bid_id AS "bid_id!", c.loss_reason AS "loss_reason!",
+                      c.min_to_win, c.url AS "url!", c.attempts AS "attempts!",
+                      b.webhook_secret, a.clearing_price, a.currency,
+                      COALESCE(a.closed_at, a.cancelled_at) AS closed_at
+               FROM claimed c
+               JOIN bidders b ON b.id = c.bidder_id
+               JOIN auctions a ON a.id = c.auction_id"#,
+            limit,
+            f64::from(lease_secs),
+        )
+        .fetch_all(&mut *self.conn().await?)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let corrupt =
+                    |what: &str| StorageError::Corrupt(format!("loss notice {}: {what}", r.id));
+                let closed_at = r
+                    .closed_at
+                    .ok_or_else(|| corrupt("the auction is not over"))?;
+                let loss_reason = LossReason::from_code(r.loss_reason)
+                    .ok_or_else(|| corrupt("unknown reason"))?;
+                Ok(DueNotice {
+                    id: r.id,
+                    outbox: Outbox::Losses,
+                    notice: Notice::Lost(LossNotice {
+                        notice_id: r.notice_id,
+                        auction_id: auction_id(r.auction_id)?,
+                        bidder_id: bidder_id(r.bidder_id)?,
+                        bid_id: bid_id(r.bid_id)?,
+                        loss_reason,
+                        min_to_win: r.min_to_win,
+                        clearing_price: r
+                            .clearing_price
+                            .map(|p| money("clearing price", p))
+                            .transpose()?,
+                        currency: r.currency,
+                        closed_at,
+                    }),
                     url: r.url,
                     attempts: r.attempts,
                     webhook_secret: r.webhook_secret,
@@ -118,33 +214,29 @@ impl Storage {
         Ok(n)
     }
 
-    /// Records attempts on notices (id, outcome) and mirrors their final states on their
-    /// auctions, in one statement.
-    pub async fn record_attempts(&self, attempts: &[(i64, Attempt)]) -> Result<(), StorageError> {
+    /// Records attempts on notices (which, outcome): one statement per outbox; the final
+    /// states of win notices are mirrored on their auctions.
+    pub async fn record_attempts(
+        &self,
+        attempts: &[(NoticeRef, Attempt)],
+    ) -> Result<(), StorageError> {
+        let mut wins = Vec::new();
+        let mut losses = Vec::new();
+        for ((outbox, id), attempt) in attempts {
+            match outbox {
+                Outbox::Wins => wins.push((*id, attempt)),
+                Outbox::Losses => losses.push((*id, attempt)),
+            }
+        }
+        self.record_win_attempts(&wins).await?;
+        self.record_loss_attempts(&losses).await
+    }
+
+    async fn record_win_attempts(&self, attempts: &[(i64, &Attempt)]) -> Result<(), StorageError> {
         if attempts.is_empty() {
             return Ok(());
         }
-        let mut ids = Vec::with_capacity(attempts.len());
-        let mut states = Vec::with_capacity(attempts.len());
-        let mut errors: Vec<Option<String>> = Vec::with_capacity(attempts.len());
-        let mut retries: Vec<Option<DateTime<Utc>>> = Vec::with_capacity(attempts.len());
-        for (id, attempt) in attempts {
-            let (state, error, retry_at) = match attempt {
-                Attempt::Delivered => ("delivered", None, None),
-                Attempt::Failed {
-                    error,
-                    retry_at: Some(at),
-                } => ("pending", Some(error.clone()), Some(*at)),
-                Attempt::Failed {
-                    error,
-                    retry_at: None,
-                } => ("failed", Some(error.clone()), None),
-            };
-            ids.push(*id);
-            states.push(state.to_string());
-            errors.push(error);
-            retries.push(retry_at);
-        }
+        let (ids, states, errors, retries) = columns(attempts);
         sqlx::query!(
             r#"WITH made AS (
                    SELECT m.id, m.state, m.error, m.retry_at
@@ -170,5 +262,118 @@ impl Storage {
         .execute(&mut *self.conn().await?)
         .await?;
         Ok(())
+    }
+
+    async fn record_loss_attempts(&self, attempts: &[(i64, &Attempt)]) -> Result<(), StorageError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let (ids, states, errors, retries) = columns(attempts);
+        sqlx::query!(
+            r#"UPDATE loss_notices n SET
+                   state = m.state,
+                   attempts = n.attempts + 1,
+                   last_error = m.error,
+                   next_attempt_at = COALESCE(m.retry_at, n.next_attempt_at),
+                   delivered_at = CASE WHEN m.state = 'delivered' THEN now() END
+               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[])
+                   AS m(id, state, error, retry_at)
+               WHERE n.id = m.id AND n.state = 'pending'"#,
+            &ids,
+            &states as &[String],
+            &errors as &[Option<String>],
+            &retries as &[Option<DateTime<Utc>>],
+        )
+        .execute(&mut *self.conn().await?)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Attempts as the columns the recording statements take: id, state, error, retry time.
+#[allow(clippy::type_complexity)]
+fn columns(
+    attempts: &[(i64, &Attempt)],
+) -> (
+    Vec<i64>,
+    Vec<String>,
+    Vec<Option<String>>,
+    Vec<Option<DateTime<Utc>>>,
+) {
+    let mut cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (id, attempt) in attempts {
+        let (state, error, retry_at) = match attempt {
+            Attempt::Delivered => ("delivered", None, None),
+            Attempt::Failed {
+                error,
+                retry_at: Some(at),
+            } => ("pending", Some(error.clone()), Some(*at)),
+            Attempt::Failed {
+                error,
+                retry_at: None,
+            } => ("failed", Some(error.clone()), None),
+        };
+        cols.0.push(*id);
+        cols.1.push(state.to_string());
+        cols.2.push(error);
+        cols.3.push(retry_at);
+    }
+    cols
+}
+
+/// Who lost auctions just settled or cancelled, as the queuing statement takes them: per
+/// auction, its winner (if any), why the others lost and what would have won.
+#[derive(Debug, Default)]
+pub(crate) struct Losers {
+    pub auction: Vec<i64>,
+    pub winner: Vec<Option<i64>>,
+    pub reason: Vec<i16>,
+    pub min_to_win: Vec<Option<Decimal>>,
+}
+
+impl Losers {
+    /// Adds one auction.
+    pub fn push(
+        &mut self,
+        auction: i64,
+        winner: Option<i64>,
+        reason: LossReason,
+        min: Option<Decimal>,
+    ) {
+        self.auction.push(auction);
+        self.winner.push(winner);
+        self.reason.push(reason.code());
+        self.min_to_win.push(min);
+    }
+
+    /// Queues one loss notice per bidder with a webhook that bid on these auctions and did
+    /// not win, naming its highest bid (earliest among equals): one statement for all.
+    /// Returns the auctions whose losers were told.
+    pub async fn queue(
+        &self,
+        tx: &mut sqlx::PgConnection,
+    ) -> Result<std::collections::HashSet<i64>, StorageError> {
+        if self.auction.is_empty() {
+            return Ok(Default::default());
+        }
+        let rows = sqlx::query_scalar!(
+            r#"INSERT INTO loss_notices (auction_id, bidder_id, bid_id, loss_reason, min_to_win, url)
+               SELECT DISTINCT ON (b.auction_id, b.bidder_id)
+                      b.auction_id, b.bidder_id, b.id, u.reason, u.min_to_win, h.webhook_url
+               FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::SMALLINT[], $4::NUMERIC[])
+                    AS u(auction_id, winner, reason, min_to_win)
+               JOIN bids b ON b.auction_id = u.auction_id
+               JOIN bidders h ON h.id = b.bidder_id AND h.webhook_url IS NOT NULL
+               WHERE b.bidder_id IS DISTINCT FROM u.winner
+               ORDER BY b.auction_id, b.bidder_id, b.amount DESC, b.id
+               RETURNING auction_id"#,
+            &self.auction,
+            &self.winner as &[Option<i64>],
+            &self.reason,
+            &self.min_to_win as &[Option<Decimal>],
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        Ok(rows.into_iter().collect())
     }
 }

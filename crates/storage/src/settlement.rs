@@ -5,9 +5,11 @@ use sqlx::Connection as _;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use gavel_domain::notice::loss_terms;
 use gavel_domain::settlement::BIDS_NEEDED;
 use gavel_domain::{settle, Auction, SettlementBid};
 
+use crate::notices::Losers;
 use crate::rows::{bid_id, bidder_id, kind, money, AuctionRow};
 use crate::{Storage, StorageError};
 
@@ -18,6 +20,8 @@ pub struct SettledAuction {
     pub auction: Auction,
     /// A win notice was queued.
     pub notice_queued: bool,
+    /// Loss notices were queued (bidders with webhooks that bid and lost).
+    pub losers_told: bool,
 }
 
 impl Storage {
@@ -31,7 +35,7 @@ impl Storage {
         let mut conn = self.conn().await?;
         let mut tx = conn.begin().await?;
         let due = sqlx::query!(
-            r#"SELECT id, kind, reserve_price FROM auctions
+            r#"SELECT id, kind, reserve_price, min_increment FROM auctions
                WHERE closed_at IS NULL AND cancelled_at IS NULL AND ends_at <= clock_timestamp()
                ORDER BY ends_at
                LIMIT $1
@@ -66,10 +70,17 @@ impl Storage {
             });
         }
         let mut outcomes = Vec::with_capacity(due.len());
+        let mut losers = Losers::default();
         for a in &due {
             let bids = best.remove(&a.id).unwrap_or_default();
             let reserve = money("reserve price", a.reserve_price)?;
-            outcomes.push((a.id, settle(kind(&a.kind)?, reserve, &bids)));
+            let kind = kind(&a.kind)?;
+            let settled = settle(kind, reserve, &bids);
+            let increment = money("min increment", a.min_increment)?;
+            let (reason, min) = loss_terms(kind, reserve, increment, &settled);
+            let winner = settled.winner.map(|w| w.bidder_id.get());
+            losers.push(a.id, winner, reason, Some(min));
+            outcomes.push((a.id, settled));
         }
         let winners: Vec<i64> = outcomes
             .iter()
@@ -142,15 +153,18 @@ impl Storage {
             .execute(&mut *tx)
             .await?;
         }
+        let told = losers.queue(&mut tx).await?;
         tx.commit().await?;
         let queued: std::collections::HashSet<i64> = n_auction.into_iter().collect();
         closed
             .into_iter()
             .map(|row| {
                 let notice_queued = queued.contains(&row.id);
+                let losers_told = told.contains(&row.id);
                 Ok(SettledAuction {
                     auction: row.try_into()?,
                     notice_queued,
+                    losers_told,
                 })
             })
             .collect()

@@ -70,6 +70,9 @@ pub enum ApiError {
     /// Too many requests in flight on this instance.
     #[error("the server is at capacity; retry shortly")]
     Overloaded,
+    /// The bid was not decided within its `Gavel-Deadline-Ms`; it is not stored.
+    #[error("the bid was not decided within its deadline; it is not stored")]
+    DeadlineExceeded,
     /// The request ran past the configured timeout.
     #[error("the request took too long")]
     Timeout,
@@ -110,6 +113,7 @@ impl ApiError {
             RateLimited { .. } => (429, "rate_limited", "Rate limited"),
             Overloaded => (503, "overloaded", "Overloaded"),
             Timeout => (503, "timeout", "Timeout"),
+            DeadlineExceeded => (503, "deadline_exceeded", "Deadline exceeded"),
             DatabaseUnavailable => (503, "database_unavailable", "Database unavailable"),
             Internal(_) => (500, "internal", "Internal error"),
         };
@@ -274,6 +278,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthorized => ApiError::Unauthorized,
             ServiceError::Unavailable => ApiError::DatabaseUnavailable,
             ServiceError::Overloaded => ApiError::Overloaded,
+            ServiceError::DeadlineExceeded => ApiError::DeadlineExceeded,
             ServiceError::TooManyStreams { per_key: true } => ApiError::RateLimited {
                 retry_after_secs: 1,
             },

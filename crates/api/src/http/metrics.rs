@@ -140,6 +140,11 @@ pub const METRICS: &[Metric] = &[
         help: "Win-notice delivery attempts, by outcome (delivered, retry, failed).",
     },
     Metric {
+        name: "gavel_loss_notice_attempts_total",
+        kind: Kind::Counter,
+        help: "Loss-notice delivery attempts, by outcome (delivered, retry, failed).",
+    },
+    Metric {
         name: "gavel_event_streams_open",
         kind: Kind::Gauge,
         help: "Event streams open on this instance.",

@@ -9,6 +9,7 @@ mod auth;
 mod bidders;
 mod bids;
 mod concurrency;
+mod deadlines;
 mod errors;
 mod freshness;
 mod fuzz;

@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 /// What the receiver saw: headers and body of each POST.
-type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+pub type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
 /// A webhook receiver that fails the first `fail_first` calls with 500.
-async fn receiver(fail_first: usize) -> (String, Seen) {
+pub async fn receiver(fail_first: usize) -> (String, Seen) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     receiver_on(listener, fail_first)
 }

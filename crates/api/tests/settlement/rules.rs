@@ -155,7 +155,8 @@ async fn two_instances_settle_each_auction_once(pool: PgPool) {
 }
 
 /// 10,000 auctions ending within one second, two instances: every one settled within a
-/// second of its end, exactly once (a trigger logs every settlement write).
+/// second of its end, exactly once (a trigger logs every settlement write), and the three
+/// losing bidders of each auction with bids told once each.
 #[sqlx::test(migrations = "../../migrations")]
 async fn ten_thousand_auctions_ending_together_settle_within_a_second(pool: PgPool) {
     const N: i64 = 10_000;
@@ -186,6 +187,18 @@ async fn ten_thousand_auctions_ending_together_settle_within_a_second(pool: PgPo
          FROM generate_series(1, $1) AS i",
     )
     .bind(N)
+    .execute(&pool)
+    .await
+    .unwrap();
+    // Three losers with webhooks (never reached: the loss notices are counted as written).
+    sqlx::query(
+        "WITH losers AS (
+             INSERT INTO bidders (name, api_key_hash, webhook_secret, webhook_url)
+             SELECT 'loser ' || g, sha256(('loser ' || g)::BYTEA), 's', 'https://dsp.example/lost'
+             FROM generate_series(1, 3) g RETURNING id)
+         INSERT INTO bids (auction_id, bidder_id, amount)
+         SELECT a.id, l.id, 1.5 FROM auctions a CROSS JOIN losers l WHERE a.id % 10 = 0",
+    )
     .execute(&pool)
     .await
     .unwrap();
@@ -233,6 +246,19 @@ async fn ten_thousand_auctions_ending_together_settle_within_a_second(pool: PgPo
         (writes, distinct),
         (N, N),
         "each auction settled exactly once"
+    );
+    let (losses, pairs, reason): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT (auction_id, bidder_id)),
+                count(*) FILTER (WHERE loss_reason = 102 AND min_to_win = 2.01)
+         FROM loss_notices",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (losses, pairs, reason),
+        (3 * N / 10, 3 * N / 10, 3 * N / 10),
+        "one loss notice per loser and auction, written with the settlement"
     );
     let won: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM auctions WHERE winner_bidder_id = $1 AND clearing_price = 2",

@@ -125,7 +125,8 @@ pub async fn run(client: reqwest::Client, args: &Args) -> Result<Value, String> 
             .map_err(|e| e.to_string())?;
         let (client, keys, book, sent) = (client.clone(), keys.clone(), book.clone(), sent.clone());
         let (url, token) = (args.url.clone(), token.clone());
-        let (auction_ms, per_auction) = (args.auction_ms, args.bids_per_auction);
+        let (auction_ms, per_auction, deadline_ms) =
+            (args.auction_ms, args.bids_per_auction, args.deadline_ms);
         let measured = window.is_measured(due);
         tasks.spawn(async move {
             let _permit = permit;
@@ -136,6 +137,7 @@ pub async fn run(client: reqwest::Client, args: &Args) -> Result<Value, String> 
                 keys: &keys,
                 auction_ms,
                 per_auction,
+                deadline_ms,
             };
             a.run(i, measured, &book, &sent).await;
             let mut s = sent.lock().unwrap_or_else(|e| e.into_inner());
@@ -212,6 +214,7 @@ struct One<'a> {
     keys: &'a [String],
     auction_ms: u64,
     per_auction: u32,
+    deadline_ms: Option<u32>,
 }
 
 impl One<'_> {
@@ -261,13 +264,15 @@ impl One<'_> {
             let key = &self.keys[(first + k) % self.keys.len()];
             let amount = format!("{}.{:02}", 1 + (k * 5) / 100, (k * 5) % 100);
             let t = Instant::now();
-            let r = self
+            let mut req = self
                 .client
                 .post(format!("{}/api/bids", self.url))
                 .bearer_auth(key)
-                .json(&json!({"auction_id": id, "amount": amount}))
-                .send()
-                .await;
+                .json(&json!({"auction_id": id, "amount": amount}));
+            if let Some(ms) = self.deadline_ms {
+                req = req.header("gavel-deadline-ms", ms);
+            }
+            let r = req.send().await;
             let status = match r {
                 Ok(r) => {
                     let s = r.status().as_u16();

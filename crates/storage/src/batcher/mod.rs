@@ -7,7 +7,9 @@
 //! with its own decision. If the batch fails for a reason one bid could cause, every bid is
 //! decided again alone, so one bad bid cannot fail its neighbours.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use gavel_domain::BidRequest;
 use sqlx::PgPool;
@@ -48,6 +50,38 @@ struct Job {
     req: BidRequest,
     key: Option<OwnedKey>,
     reply: oneshot::Sender<Result<Keyed, StorageError>>,
+    claim: Arc<Claim>,
+}
+
+/// Who settles a bid's fate first: the batch that takes it for a decision (once its locks
+/// are held), or the caller's deadline. Whichever takes it first, the other cannot; so a
+/// bid answered `deadline_exceeded` is never stored, and one taken for a decision is
+/// answered with its outcome, however late.
+#[derive(Debug, Default)]
+struct Claim(AtomicU8);
+
+const WAITING: u8 = 0;
+const DECIDING: u8 = 1;
+const EXPIRED: u8 = 2;
+
+impl Claim {
+    /// The batch takes the bid; false when its deadline took it first.
+    fn take(&self) -> bool {
+        match self
+            .0
+            .compare_exchange(WAITING, DECIDING, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(state) => state == DECIDING,
+        }
+    }
+
+    /// The deadline takes the bid; false when a batch took it first.
+    fn expire(&self) -> bool {
+        self.0
+            .compare_exchange(WAITING, EXPIRED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
 }
 
 /// The queue into the batch workers; cheap to clone.
@@ -68,8 +102,12 @@ impl Batcher {
     }
 
     /// Decides `req` in the next batch; `Busy` when the queue is full.
-    pub(crate) async fn submit(&self, req: BidRequest) -> Result<Decision, StorageError> {
-        match self.submit_keyed(req, None).await? {
+    pub(crate) async fn submit(
+        &self,
+        req: BidRequest,
+        deadline: Option<Instant>,
+    ) -> Result<Decision, StorageError> {
+        match self.submit_keyed(req, None, deadline).await? {
             Keyed::Fresh(decision) => Ok(decision),
             other => Err(StorageError::Corrupt(format!(
                 "an unkeyed bid answered {other:?}"
@@ -77,20 +115,45 @@ impl Batcher {
         }
     }
 
-    /// Decides `req` in the next batch under its idempotency key, if any.
+    /// Decides `req` in the next batch under its idempotency key, if any. Past `deadline`
+    /// a bid no batch has taken yet is `DeadlineExceeded` at once, and never decided.
     pub(crate) async fn submit_keyed(
         &self,
         req: BidRequest,
         key: Option<OwnedKey>,
+        deadline: Option<Instant>,
     ) -> Result<Keyed, StorageError> {
+        let claim = Arc::new(Claim::default());
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(StorageError::DeadlineExceeded);
+        }
         let (reply, answer) = oneshot::channel();
         self.queue
-            .try_send(Job { req, key, reply })
+            .try_send(Job {
+                req,
+                key,
+                reply,
+                claim: claim.clone(),
+            })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => StorageError::Busy,
                 mpsc::error::TrySendError::Closed(_) => StorageError::Unavailable,
             })?;
-        answer.await.map_err(|_| StorageError::Unavailable)?
+        let unavailable = |_| StorageError::Unavailable;
+        let Some(deadline) = deadline else {
+            return answer.await.map_err(unavailable)?;
+        };
+        tokio::pin!(answer);
+        tokio::select! {
+            got = &mut answer => got.map_err(unavailable)?,
+            _ = tokio::time::sleep_until(deadline.into()) => {
+                if claim.expire() {
+                    return Err(StorageError::DeadlineExceeded);
+                }
+                // Taken for a decision before the deadline: its outcome, late.
+                answer.await.map_err(unavailable)?
+            }
+        }
     }
 }
 
@@ -119,7 +182,9 @@ async fn decide_jobs(pool: &PgPool, jobs: Vec<Job>) {
     metrics::histogram!("gavel_bid_batch_size").record(jobs.len() as f64);
     let reqs: Vec<BidRequest> = jobs.iter().map(|j| j.req).collect();
     let keys: Vec<Option<OwnedKey>> = jobs.iter().map(|j| j.key.clone()).collect();
-    let gone = |i: usize| jobs[i].reply.is_closed();
+    // Asked only once the batch holds its locks: a bid is then taken for a decision, unless
+    // its deadline or its sender's departure came first.
+    let gone = |i: usize| jobs[i].reply.is_closed() || !jobs[i].claim.take();
     match decide::decide_batch(pool, &reqs, &keys, gone).await {
         Ok(answers) => {
             for (job, answer) in jobs.into_iter().zip(answers) {
@@ -138,7 +203,10 @@ async fn decide_jobs(pool: &PgPool, jobs: Vec<Job>) {
         }
         Err(e) => {
             tracing::warn!(error = %e, bids = jobs.len(), "bid batch failed; deciding each alone");
-            for job in jobs.into_iter().filter(|j| !j.reply.is_closed()) {
+            for job in jobs
+                .into_iter()
+                .filter(|j| !j.reply.is_closed() && j.claim.take())
+            {
                 let _ = job.reply.send(decide_alone(pool, job.req, job.key).await);
             }
         }

@@ -111,16 +111,16 @@ async fn a_full_queue_is_busy_at_once(pool: PgPool) {
     let held = gavel_devkit::hold_row_lock(&pool, a.get()).await;
     let first = tokio::spawn({
         let s = s.clone();
-        async move { s.place_bid(&bid(a, b1, "1")).await }
+        async move { s.place_bid(&bid(a, b1, "1"), None).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let second = tokio::spawn({
         let s = s.clone();
-        async move { s.place_bid(&bid(a, b1, "2")).await }
+        async move { s.place_bid(&bid(a, b1, "2"), None).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     // The worker holds the first, the queue the second: a third is turned away at once.
-    let third = s.place_bid(&bid(a, b1, "3")).await;
+    let third = s.place_bid(&bid(a, b1, "3"), None).await;
     assert!(matches!(third, Err(StorageError::Busy)), "{third:?}");
     held.rollback().await.unwrap();
     assert!(first.await.unwrap().unwrap().is_ok());
@@ -136,13 +136,13 @@ async fn a_bid_whose_sender_stopped_waiting_is_not_stored(pool: PgPool) {
     // The request gives up (as an HTTP timeout does) while its batch waits for the lock.
     let waited = tokio::time::timeout(
         std::time::Duration::from_millis(300),
-        s.place_bid(&bid(a, b1, "5")),
+        s.place_bid(&bid(a, b1, "5"), None),
     )
     .await;
     assert!(waited.is_err());
     held.rollback().await.unwrap();
     // The next bid goes through the same worker, after the abandoned one.
-    assert!(s.place_bid(&bid(a, b1, "6")).await.unwrap().is_ok());
+    assert!(s.place_bid(&bid(a, b1, "6"), None).await.unwrap().is_ok());
     let now = s.get_auction(a).await.unwrap();
     assert_eq!(now.bid_count, 1, "the abandoned bid was stored");
     assert_eq!(now.highest.unwrap().amount, m("6"));
@@ -172,14 +172,14 @@ async fn join_raw(
     let held = gavel_devkit::hold_row_lock(&pool, blocker.get()).await;
     let busy = tokio::spawn({
         let s = s.clone();
-        async move { s.place_bid(&bid(blocker, someone, "1")).await }
+        async move { s.place_bid(&bid(blocker, someone, "1"), None).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let all = tokio::spawn({
         let s = s.clone();
         let reqs = reqs.to_vec();
         async move {
-            let futs = reqs.iter().map(|r| s.place_bid(r));
+            let futs = reqs.iter().map(|r| s.place_bid(r, None));
             futures::future::join_all(futs).await
         }
     });
@@ -207,7 +207,7 @@ async fn keyed_bids_share_the_batch_and_one_key_twice_is_decided_once(pool: PgPo
     let held = gavel_devkit::hold_row_lock(&pool, blocker.get()).await;
     let busy = tokio::spawn({
         let s = s.clone();
-        async move { s.place_bid(&bid(blocker, b2, "1")).await }
+        async move { s.place_bid(&bid(blocker, b2, "1"), None).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let keyed = |req: BidRequest, key: &'static str, hash: u8| {
@@ -219,6 +219,7 @@ async fn keyed_bids_share_the_batch_and_one_key_twice_is_decided_once(pool: PgPo
                     key,
                     request_hash: &[hash; 32],
                 },
+                None,
             )
             .await
         })
@@ -228,7 +229,7 @@ async fn keyed_bids_share_the_batch_and_one_key_twice_is_decided_once(pool: PgPo
     let reused = keyed(bid(a, b1, "7"), "k", 2);
     let plain = tokio::spawn({
         let s = s.clone();
-        async move { s.place_bid(&bid(a, b2, "6")).await }
+        async move { s.place_bid(&bid(a, b2, "6"), None).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     held.rollback().await.unwrap();
@@ -254,6 +255,7 @@ async fn keyed_bids_share_the_batch_and_one_key_twice_is_decided_once(pool: PgPo
                 key: "k",
                 request_hash: &[1; 32],
             },
+            None,
         )
         .await
         .unwrap();

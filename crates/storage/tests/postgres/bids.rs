@@ -9,12 +9,12 @@ use sqlx::PgPool;
 
 /// Places a bid that must be accepted.
 async fn accepted(s: &Storage, req: BidRequest) -> PlacedBid {
-    s.place_bid(&req).await.unwrap().unwrap()
+    s.place_bid(&req, None).await.unwrap().unwrap()
 }
 
 /// Places a bid that must be refused, and says why.
 async fn refused(s: &Storage, req: BidRequest) -> BidRejection {
-    s.place_bid(&req).await.unwrap().unwrap_err()
+    s.place_bid(&req, None).await.unwrap().unwrap_err()
 }
 
 async fn setup(pool: PgPool, kind: AuctionKind) -> (Storage, AuctionId, BidderId, BidderId) {

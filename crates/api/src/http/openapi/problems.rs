@@ -40,6 +40,7 @@ pub fn every_error() -> Vec<ApiError> {
         },
         Overloaded,
         Timeout,
+        DeadlineExceeded,
         DatabaseUnavailable,
         ApiError::internal("example"),
     ];
@@ -50,7 +51,7 @@ pub fn every_error() -> Vec<ApiError> {
             UnsupportedMediaType | PayloadTooLarge | AuctionNotFound | NotFound => {}
             MethodNotAllowed | AuctionNotOpen(_) | BidTooLow { .. } | InvalidState(_) => {}
             AlreadyBid | IdempotencyKeyReused | RateLimited { .. } | Overloaded => {}
-            Timeout | DatabaseUnavailable | Internal(_) => {}
+            Timeout | DeadlineExceeded | DatabaseUnavailable | Internal(_) => {}
         }
     }
     all
@@ -189,6 +190,11 @@ impl IntoResponses for PlaceBidErrors {
                     "must be 1 to 255 visible ASCII characters",
                 ),
                 ApiError::IdempotencyKeyReused,
+                validation(
+                    "Gavel-Deadline-Ms",
+                    "must be a whole number from 1 to 60000",
+                ),
+                ApiError::DeadlineExceeded,
             ],
             refusals(),
         ]);

@@ -21,6 +21,8 @@ use crate::http::views::{BidPage, BidView};
 
 /// Header naming a retry-safe request.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Header giving a bid's deadline in milliseconds from its arrival (OpenRTB's `tmax`).
+pub const DEADLINE_MS: HeaderName = HeaderName::from_static("gavel-deadline-ms");
 /// Header marking a replayed first answer.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
@@ -48,7 +50,9 @@ pub struct PlaceBid {
     description = "Decided atomically against every other bid on the auction, from any instance; a `201` is durable in PostgreSQL before it is sent. English: the first bid is at least `reserve_price`, later ones at least the highest + `min_increment`; a bid within `extend_secs` of the end moves the end. Sealed kinds: one bid per bidder, at least `reserve_price`.",
     security(("bidder_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
-        description = "Makes the request retry-safe (scoped to the bidder, kept 24 h): a repeat with the same body gets the first answer again with `Idempotent-Replayed: true`; with another body, `422 idempotency_key_reused`")),
+        description = "Makes the request retry-safe (scoped to the bidder, kept 24 h): a repeat with the same body gets the first answer again with `Idempotent-Replayed: true`; with another body, `422 idempotency_key_reused`"),
+        ("Gavel-Deadline-Ms" = Option<u32>, Header, minimum = 1, maximum = 60000,
+        description = "OpenRTB's `tmax`: a bid not decided within this many milliseconds of arriving is `503 deadline_exceeded` and never stored; one already committed is answered with its outcome, even late")),
     request_body(content = PlaceBid, examples(
         ("string" = (summary = "The amount as a string", value = json!(examples::new_bid()))),
         ("number" = (summary = "The amount as a JSON number, read from its digits", value = json!({"auction_id": 7, "amount": 25.05}))),
@@ -66,6 +70,8 @@ pub async fn place(
     headers: HeaderMap,
     JsonBody(body): JsonBody<PlaceBid>,
 ) -> Result<Response, ApiError> {
+    let arrived = std::time::Instant::now();
+    let deadline = deadline_ms(&headers)?.map(|ms| arrived + std::time::Duration::from_millis(ms));
     if body.bidder_id.is_some_and(|id| id != bidder_id.get()) {
         return Err(ApiError::Forbidden("bidder_id is not this key's bidder"));
     }
@@ -76,7 +82,11 @@ pub async fn place(
         bidder_id,
         amount: body.amount,
     };
-    match state.services.place_bid(req, key.as_deref()).await? {
+    match state
+        .services
+        .place_bid(req, key.as_deref(), deadline)
+        .await?
+    {
         BidAnswer::Placed(p) => Ok(created(p.bid, p.kind)),
         BidAnswer::Replayed(outcome) => {
             let mut resp = match outcome {
@@ -109,6 +119,25 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         ));
     }
     Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+/// The `Gavel-Deadline-Ms` header, if any: 1..=60000.
+fn deadline_ms(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(v) = headers.get(DEADLINE_MS) else {
+        return Ok(None);
+    };
+    v.to_str()
+        .ok()
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|ms| (1..=60_000).contains(ms))
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::field(
+                "Gavel-Deadline-Ms",
+                "must be a whole number from 1 to 60000",
+            )
+        })
 }
 
 /// `GET /api/auctions/{id}/bids` (any key), newest first.

@@ -13,7 +13,9 @@ const BIDS_LUA: &str = r#"
 local ids, n = {}, {}
 for id in string.gmatch(os.getenv("WRK_AUCTIONS"), "%d+") do ids[#ids + 1] = id; n[id] = 0 end
 local key = os.getenv("WRK_KEY")
-local i, decided, threads = 0, 0, {}
+-- Global, not local: done() reads it from each thread with thread:get.
+decided = 0
+local i, threads = 0, {}
 function setup(thread) table.insert(threads, thread) end
 function request()
   i = i + 1
