@@ -26,7 +26,9 @@ pub use bid::{
     decide_bid, AcceptedBid, Bid, BidAmount, BidContext, BidOutcome, BidRejection, BidRequest,
     PlacedBid,
 };
-pub use bidder::{Bidder, NewBidder, NewBidderInput};
+pub use bidder::{
+    Bidder, BidderKey, BidderPatch, BidderPatchInput, BidderStatus, NewBidder, NewBidderInput,
+};
 pub use error::{DomainError, FieldError};
 pub use events::AuctionEvent;
 pub use ids::{AuctionId, BidId, BidderId, IdError};

@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use gavel_domain::{BidderId, Viewer};
-use gavel_storage::Storage;
+use gavel_domain::{BidderId, BidderStatus, Viewer};
+use gavel_storage::{KeyOwner, Storage};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -20,6 +21,10 @@ pub const API_KEY_PREFIX: &str = "gvl_";
 pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
 /// Most API-key hashes remembered in memory before the memo starts over.
 const KEY_MEMO_CAPACITY: usize = 100_000;
+/// How long what PostgreSQL said of a key is trusted from memory: a revoked or expired
+/// key, a disabled or enabled bidder, a new rate limit reach every instance this soon,
+/// with or without Redis (each instance asks PostgreSQL again, once per key per period).
+pub const KEY_MEMO_TTL: Duration = Duration::from_secs(2);
 
 /// An authenticated caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,14 +73,59 @@ pub fn hashes_equal(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// Who called, and the limit that applies to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    /// The caller.
+    pub caller: Caller,
+    /// A bidder's own bids-a-second limit (per instance); `None`: the server default.
+    pub rate_limit: Option<u32>,
+}
+
+/// A key's owner as PostgreSQL last said, and when.
+#[derive(Debug, Clone, Copy)]
+struct Remembered {
+    bidder: BidderId,
+    status: BidderStatus,
+    rate_limit: Option<u32>,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    fetched: Instant,
+}
+
+impl Remembered {
+    fn of(owner: &KeyOwner) -> Self {
+        Self {
+            bidder: owner.bidder_id,
+            status: owner.status,
+            rate_limit: owner.rate_limit,
+            expires_at: owner.expires_at,
+            fetched: Instant::now(),
+        }
+    }
+
+    /// What the key is worth now.
+    fn identity(&self) -> Result<Identity, ServiceError> {
+        if self.expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
+            return Err(ServiceError::Unauthorized);
+        }
+        if self.status == BidderStatus::Disabled {
+            return Err(ServiceError::BidderDisabled);
+        }
+        Ok(Identity {
+            caller: Caller::Bidder(self.bidder),
+            rate_limit: self.rate_limit,
+        })
+    }
+}
+
 /// Turns bearer tokens into callers.
 pub struct Authenticator {
     /// SHA-256 of the admin token; the token itself is not kept.
     admin_token_hash: [u8; 32],
-    /// Known API-key hashes → bidder ids, so a bid that the cache turns away needs no
-    /// database round trip. Keys cannot be revoked yet, so entries never go stale; only
-    /// keys found in the database are remembered, so junk tokens cannot fill it.
-    key_memo: RwLock<HashMap<[u8; 32], BidderId>>,
+    /// Known API-key hashes → their owners, so that most requests need no database round
+    /// trip; each entry is trusted for [`KEY_MEMO_TTL`]. Only keys found in the database
+    /// are remembered, so junk tokens cannot fill it.
+    key_memo: RwLock<HashMap<[u8; 32], Remembered>>,
 }
 
 impl Authenticator {
@@ -87,34 +137,52 @@ impl Authenticator {
         }
     }
 
-    /// Who `token` belongs to, or `Unauthorized`.
-    pub async fn identify(&self, storage: &Storage, token: &str) -> Result<Caller, ServiceError> {
+    /// Who `token` belongs to: `Unauthorized` for no live key, `BidderDisabled` for the
+    /// key of a disabled bidder.
+    pub async fn identify(&self, storage: &Storage, token: &str) -> Result<Identity, ServiceError> {
         let hash = hash_token(token);
         if hashes_equal(&hash, &self.admin_token_hash) {
-            return Ok(Caller::Admin);
+            return Ok(Identity {
+                caller: Caller::Admin,
+                rate_limit: None,
+            });
         }
-        if let Some(id) = self.remembered(&hash) {
-            return Ok(Caller::Bidder(id));
+        if let Some(known) = self.remembered(&hash) {
+            return known.identity();
         }
-        match storage.find_bidder_by_key_hash(&hash).await? {
-            Some((id, stored)) if hashes_equal(&stored, &hash) => {
-                self.remember(hash, id);
-                Ok(Caller::Bidder(id))
+        match storage.find_key(&hash).await? {
+            Some(owner) if hashes_equal(&owner.key_hash, &hash) => {
+                let known = Remembered::of(&owner);
+                self.remember(hash, known);
+                known.identity()
             }
-            _ => Err(ServiceError::Unauthorized),
+            _ => {
+                self.forget(&hash);
+                Err(ServiceError::Unauthorized)
+            }
         }
     }
 
-    fn remembered(&self, hash: &[u8; 32]) -> Option<BidderId> {
-        self.key_memo.read().ok()?.get(hash).copied()
+    /// A fresh memo entry for `hash`.
+    fn remembered(&self, hash: &[u8; 32]) -> Option<Remembered> {
+        let memo = self.key_memo.read().ok()?;
+        memo.get(hash)
+            .filter(|r| r.fetched.elapsed() < KEY_MEMO_TTL)
+            .copied()
     }
 
-    fn remember(&self, hash: [u8; 32], id: BidderId) {
+    fn remember(&self, hash: [u8; 32], known: Remembered) {
         if let Ok(mut m) = self.key_memo.write() {
             if m.len() >= KEY_MEMO_CAPACITY {
                 m.clear();
             }
-            m.insert(hash, id);
+            m.insert(hash, known);
+        }
+    }
+
+    fn forget(&self, hash: &[u8; 32]) {
+        if let Ok(mut m) = self.key_memo.write() {
+            m.remove(hash);
         }
     }
 }

@@ -21,6 +21,12 @@ pub enum ServiceError {
     /// The idempotency key was used before with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyKeyReused,
+    /// No such bidder (or no such live key of it).
+    #[error("bidder not found")]
+    BidderNotFound,
+    /// The key's bidder is disabled.
+    #[error("this bidder is disabled")]
+    BidderDisabled,
     /// No or unknown credentials.
     #[error("missing or unknown credentials")]
     Unauthorized,

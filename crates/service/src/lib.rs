@@ -24,7 +24,7 @@ use gavel_cache::Cache;
 use gavel_storage::Storage;
 use secrecy::SecretString;
 
-pub use auth::{Authenticator, Caller};
+pub use auth::{Authenticator, Caller, Identity};
 pub use bidders::CreatedBidder;
 pub use bidding::BidAnswer;
 pub use error::ServiceError;
@@ -157,8 +157,8 @@ impl Services {
         }
     }
 
-    /// Who `token` belongs to.
-    pub async fn identify(&self, token: &str) -> Result<Caller, ServiceError> {
+    /// Who `token` belongs to, and the rate limit that applies.
+    pub async fn identify(&self, token: &str) -> Result<auth::Identity, ServiceError> {
         self.auth.identify(&self.storage, token).await
     }
 }

@@ -21,7 +21,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
 pub use batcher::BatchSettings;
-pub use bidders::NewBidderRow;
+pub use bidders::{KeyOwner, NewBidderRow};
 pub use bids::Decision;
 pub use error::StorageError;
 pub use idempotency::{IdempotencyKey, Keyed};

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use gavel_domain::{
-    Auction, AuctionId, AuctionKind, AuctionResult, Bid, BidId, Bidder, BidderId, HighestBid,
-    Money, NoticeState, Winner,
+    Auction, AuctionId, AuctionKind, AuctionResult, Bid, BidId, BidderId, HighestBid, Money,
+    NoticeState, Winner,
 };
 use rust_decimal::Decimal;
 
@@ -52,6 +52,8 @@ pub(crate) struct BidderRow {
     pub id: i64,
     pub name: String,
     pub webhook_url: Option<String>,
+    pub status: String,
+    pub rate_limit: Option<i32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -138,19 +140,6 @@ impl TryFrom<BidRow> for Bid {
             auction_id: auction_id(r.auction_id)?,
             bidder_id: bidder_id(r.bidder_id)?,
             amount: money("bid amount", r.amount)?,
-            created_at: r.created_at,
-        })
-    }
-}
-
-impl TryFrom<BidderRow> for Bidder {
-    type Error = StorageError;
-
-    fn try_from(r: BidderRow) -> Result<Self, StorageError> {
-        Ok(Bidder {
-            id: bidder_id(r.id)?,
-            name: r.name,
-            webhook_url: r.webhook_url,
             created_at: r.created_at,
         })
     }

@@ -84,6 +84,50 @@ pub enum BidderCommand {
         #[command(flatten)]
         webhooks: WebhookTargetArgs,
     },
+    /// A bidder's API keys.
+    Key {
+        /// What to do with its keys.
+        #[command(subcommand)]
+        action: KeyCommand,
+    },
+    /// Refuse every key of a bidder (`403 bidder_disabled`) on every instance within 5 s.
+    Disable(BidderRef),
+    /// Honour a disabled bidder's keys again.
+    Enable(BidderRef),
+}
+
+/// `gavel bidder key ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make a new API key for a bidder and print it (shown only once).
+    Create {
+        /// The bidder.
+        #[command(flatten)]
+        bidder: BidderRef,
+        /// Put an expiry this many seconds from now on the bidder's other keys.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=2_592_000))]
+        expire_others_in_secs: Option<u64>,
+    },
+    /// Revoke one of a bidder's keys: refused on every instance within 5 s.
+    Revoke {
+        /// The bidder.
+        #[command(flatten)]
+        bidder: BidderRef,
+        /// The key's id (`key_id`, as `GET /api/bidders/{id}` lists it).
+        #[arg(long)]
+        key_id: i64,
+    },
+}
+
+/// Which bidder, in which database.
+#[derive(Debug, Args, Clone)]
+pub struct BidderRef {
+    /// The bidder's id.
+    #[arg(long)]
+    pub id: i64,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Where the database is.
@@ -189,7 +233,7 @@ pub struct Options {
     #[arg(long, env = "GAVEL_MAX_STREAMS_PER_KEY", default_value_t = StreamSettings::default().per_key)]
     pub max_streams_per_key: usize,
     /// Requests a second allowed per bidder key on each instance; 0 turns the limit off.
-    #[arg(long, env = "GAVEL_RATE_LIMIT", default_value_t = 1000)]
+    #[arg(long, env = "GAVEL_RATE_LIMIT", default_value_t = 20_000)]
     pub rate_limit: u32,
     /// Burst allowed over the rate limit; default a tenth of the rate (at least 1).
     #[arg(long, env = "GAVEL_RATE_BURST")]

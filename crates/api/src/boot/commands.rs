@@ -1,20 +1,16 @@
-//! The one-shot commands (`migrate`, `bidder create`) and `serve`, as `main` runs them.
+//! The one-shot commands (`migrate`, `healthcheck`; `bidder ...` in `bidder_commands`)
+//! and `serve`, as `main` runs them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use gavel_cache::Cache;
-use gavel_domain::NewBidderInput;
-use gavel_service::{ServiceError, ServiceSettings, Services, WebhookSettings};
 use gavel_storage::{PoolSettings, Storage};
-use secrecy::SecretString;
 
-use crate::boot::cli::{BidderCommand, Cli, Command, DatabaseArgs, ListenArgs, Options};
+use crate::boot::cli::{Cli, Command, DatabaseArgs, ListenArgs, Options};
 use crate::boot::settings::ConfigError;
 use crate::boot::{server, telemetry};
-use crate::http::views::CreatedBidderView;
 
 /// Why a command failed: a setting (said in one line naming it), or the work itself.
 #[derive(Debug, thiserror::Error)]
@@ -41,55 +37,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Bidder {
-            action:
-                BidderCommand::Create {
-                    name,
-                    webhook_url,
-                    database,
-                    webhooks,
-                },
-        } => {
-            let storage = connect(&database).await?;
-            storage
-                .migrate()
-                .await
-                .map_err(|e| CommandError::Failed(format!("migration failed: {e}")))?;
-            let services = Services::new(
-                storage,
-                Cache::disabled(),
-                &SecretString::default(),
-                ServiceSettings {
-                    webhooks: WebhookSettings {
-                        targets: webhooks.targets(),
-                        ..Default::default()
-                    },
-                    ..Default::default()
-                },
-            )
-            .map_err(|e| CommandError::Failed(e.to_string()))?;
-            let created = services
-                .create_bidder(NewBidderInput {
-                    name: Some(name),
-                    webhook_url,
-                })
-                .await
-                .map_err(|e| match e {
-                    ServiceError::Invalid(v) => CommandError::Config(ConfigError(
-                        v.iter()
-                            .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.message))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    )),
-                    other => CommandError::Failed(other.to_string()),
-                })?;
-            let view = CreatedBidderView::from(created);
-            let json = serde_json::to_string_pretty(&view)
-                .map_err(|e| CommandError::Failed(e.to_string()))?;
-            println!("{json}");
-            eprintln!("gavel: store api_key and webhook_secret now; they are not shown again");
-            Ok(())
-        }
+        Command::Bidder { action } => super::bidder_commands::run(action).await,
     }
 }
 
@@ -111,7 +59,7 @@ async fn serve(options: Options) -> Result<(), CommandError> {
 }
 
 /// A storage handle for one-shot commands: connects now, or says why not.
-async fn connect(database: &DatabaseArgs) -> Result<Storage, CommandError> {
+pub(super) async fn connect(database: &DatabaseArgs) -> Result<Storage, CommandError> {
     let storage = Storage::connect_lazy(
         database.options()?,
         &PoolSettings {

@@ -13,13 +13,13 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        let caller = state.services.identify(token).await?;
-        if let Caller::Bidder(id) = caller {
+        let who = state.services.identify(token).await?;
+        if let Caller::Bidder(id) = who.caller {
             state
-                .check_rate(id)
+                .check_rate(id, who.rate_limit)
                 .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
         }
-        Ok(caller)
+        Ok(who.caller)
     }
 }
 

@@ -70,6 +70,12 @@ pub enum ApiError {
     /// Too many requests in flight on this instance.
     #[error("the server is at capacity; retry shortly")]
     Overloaded,
+    /// No such bidder, or no such live key of it.
+    #[error("no such bidder or key")]
+    BidderNotFound,
+    /// The key's bidder is disabled.
+    #[error("this bidder is disabled; its keys are refused")]
+    BidderDisabled,
     /// The bid was not decided within its `Gavel-Deadline-Ms`; it is not stored.
     #[error("the bid was not decided within its deadline; it is not stored")]
     DeadlineExceeded,
@@ -114,6 +120,8 @@ impl ApiError {
             Overloaded => (503, "overloaded", "Overloaded"),
             Timeout => (503, "timeout", "Timeout"),
             DeadlineExceeded => (503, "deadline_exceeded", "Deadline exceeded"),
+            BidderNotFound => (404, "bidder_not_found", "Bidder not found"),
+            BidderDisabled => (403, "bidder_disabled", "Bidder disabled"),
             DatabaseUnavailable => (503, "database_unavailable", "Database unavailable"),
             Internal(_) => (500, "internal", "Internal error"),
         };
@@ -279,6 +287,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unavailable => ApiError::DatabaseUnavailable,
             ServiceError::Overloaded => ApiError::Overloaded,
             ServiceError::DeadlineExceeded => ApiError::DeadlineExceeded,
+            ServiceError::BidderNotFound => ApiError::BidderNotFound,
+            ServiceError::BidderDisabled => ApiError::BidderDisabled,
             ServiceError::TooManyStreams { per_key: true } => ApiError::RateLimited {
                 retry_after_secs: 1,
             },

@@ -104,6 +104,9 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
         .layer(GlobalConcurrencyLimitLayer::new(max_inflight.max(1)));
     let api = OpenApiRouter::new()
         .routes(routes!(bidders::create, bidders::list))
+        .routes(routes!(bidders::get_one, bidders::update))
+        .routes(routes!(bidders::create_key))
+        .routes(routes!(bidders::revoke_key))
         .routes(routes!(auctions::create, auctions::list))
         .routes(routes!(auctions::get))
         .routes(routes!(auctions::cancel))

@@ -1,14 +1,18 @@
 //! Shared state handed to every handler: the use cases, plus what only HTTP needs.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use gavel_domain::BidderId;
 use gavel_service::auth::hash_token;
 use gavel_service::Services;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use secrecy::{ExposeSecret, SecretString};
+
+/// Bidders with a rate limit of their own: the limit, and the budget kept at it.
+type OwnLimits = HashMap<BidderId, (u32, Arc<DefaultDirectRateLimiter>)>;
 
 /// Everything handlers need; cheap to clone.
 #[derive(Clone)]
@@ -17,6 +21,9 @@ pub struct AppState {
     pub services: Arc<Services>,
     /// Per-bidder request budget (per instance); `None` when `GAVEL_RATE_LIMIT` is 0.
     pub rate_limiter: Option<Arc<DefaultKeyedRateLimiter<BidderId>>>,
+    /// The budgets of bidders with a `rate_limit` of their own, with that limit (a new
+    /// limit starts a fresh budget).
+    own_limits: Arc<Mutex<OwnLimits>>,
     /// `GAVEL_METRICS_TOKEN`, hashed; `/metrics` is open when `None`.
     pub metrics_token_hash: Option<[u8; 32]>,
 }
@@ -27,6 +34,7 @@ impl AppState {
         Self {
             services: Arc::new(services),
             rate_limiter: None,
+            own_limits: Arc::default(),
             metrics_token_hash: None,
         }
     }
@@ -48,15 +56,36 @@ impl AppState {
         self
     }
 
-    /// Spends one request of `bidder`'s budget, or says how many seconds to wait.
-    pub fn check_rate(&self, bidder: BidderId) -> Result<(), u64> {
+    /// Spends one request of `bidder`'s budget, or says how many seconds to wait: its own
+    /// `rate_limit` when it has one, else the server's default.
+    pub fn check_rate(&self, bidder: BidderId, own: Option<u32>) -> Result<(), u64> {
+        let wait = |not_until: governor::NotUntil<_>| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        };
+        if let Some(rate) = own.and_then(NonZeroU32::new) {
+            return self.own_limiter(bidder, rate).check().map_err(wait);
+        }
         let Some(limiter) = &self.rate_limiter else {
             return Ok(());
         };
-        limiter.check_key(&bidder).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            wait.as_secs_f64().ceil().max(1.0) as u64
-        })
+        limiter.check_key(&bidder).map_err(wait)
+    }
+
+    /// `bidder`'s own budget at `rate` a second (bursts of a tenth of it, as the default).
+    fn own_limiter(&self, bidder: BidderId, rate: NonZeroU32) -> Arc<DefaultDirectRateLimiter> {
+        let mut own = self.own_limits.lock().unwrap_or_else(|e| e.into_inner());
+        match own.get(&bidder) {
+            Some((r, limiter)) if *r == rate.get() => limiter.clone(),
+            _ => {
+                let burst = NonZeroU32::new(rate.get() / 10).unwrap_or(NonZeroU32::MIN);
+                let limiter = Arc::new(RateLimiter::direct(
+                    Quota::per_second(rate).allow_burst(burst),
+                ));
+                own.insert(bidder, (rate.get(), limiter.clone()));
+                limiter
+            }
+        }
     }
 
     /// Periodic clean-up of in-memory limits.

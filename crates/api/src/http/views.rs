@@ -35,9 +35,14 @@ pub struct BidderView {
     pub id: BidderId,
     /// Its display name, 1..=200 characters.
     pub name: String,
-    /// Where win notices go, or null.
+    /// Where win and loss notices go, or null.
     #[schema(required = true)]
     pub webhook_url: Option<String>,
+    /// `active`, or `disabled` (its keys refused with `403 bidder_disabled`).
+    pub status: gavel_domain::BidderStatus,
+    /// Its own bids-a-second limit per instance; null: the server's default.
+    #[schema(required = true, minimum = 1, maximum = 1000000)]
+    pub rate_limit: Option<u32>,
     /// Creation time.
     #[serde(serialize_with = "ts")]
     pub created_at: DateTime<Utc>,
@@ -49,9 +54,63 @@ impl From<Bidder> for BidderView {
             id: b.id,
             name: b.name,
             webhook_url: b.webhook_url,
+            status: b.status,
+            rate_limit: b.rate_limit,
             created_at: b.created_at,
         }
     }
+}
+
+/// One of a bidder's keys, as listed (never the key itself).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BidderKey)]
+pub struct KeyView {
+    /// Its id (for revoking it).
+    pub key_id: i64,
+    /// Its first 8 characters (`gvl_****` for keys made before keys were listed).
+    pub prefix: String,
+    /// When it was made.
+    #[serde(serialize_with = "ts")]
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, or null.
+    #[schema(required = true)]
+    #[serde(serialize_with = "ts_opt")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<gavel_domain::BidderKey> for KeyView {
+    fn from(k: gavel_domain::BidderKey) -> Self {
+        Self {
+            key_id: k.key_id,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+        }
+    }
+}
+
+/// One bidder with its live keys.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BidderWithKeys)]
+pub struct BidderDetailView {
+    /// The bidder.
+    #[serde(flatten)]
+    pub bidder: BidderView,
+    /// Its keys not revoked, oldest first.
+    pub keys: Vec<KeyView>,
+}
+
+/// A new key, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CreatedKey)]
+pub struct CreatedKeyView {
+    /// Its id.
+    pub key_id: i64,
+    /// The key; only its hash is kept.
+    pub api_key: String,
+    /// When it was made.
+    #[serde(serialize_with = "ts")]
+    pub created_at: DateTime<Utc>,
 }
 
 /// A newly created bidder, with its secrets shown this once.

@@ -6,6 +6,7 @@ mod common;
 
 mod auctions;
 mod auth;
+mod bidder_keys;
 mod bidders;
 mod bids;
 mod concurrency;

@@ -90,6 +90,53 @@ async fn migrate_and_bidder_create_commands(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(name, "Seat 9");
+    // Keys and status, for ops without HTTP access; audit lines on stderr, no secrets.
+    let id = v["id"].as_i64().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let out = gavel()
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{args:?}: {err}");
+        (serde_json::from_slice::<Value>(&out.stdout).unwrap(), err)
+    };
+    let (key, err) = run(&[
+        "bidder",
+        "key",
+        "create",
+        "--id",
+        &id,
+        "--expire-others-in-secs",
+        "60",
+    ]);
+    let new_key = key["api_key"].as_str().unwrap();
+    assert!(
+        new_key.starts_with("gvl_") && key["key_id"].is_number(),
+        "{key}"
+    );
+    assert!(
+        err.contains("bidder.key_created") && !err.contains(new_key),
+        "{err}"
+    );
+    let key_id = key["key_id"].to_string();
+    let (revoked, err) = run(&["bidder", "key", "revoke", "--id", &id, "--key-id", &key_id]);
+    assert_eq!(revoked["revoked"], true);
+    assert!(err.contains("bidder.key_revoked"), "{err}");
+    let (off, _) = run(&["bidder", "disable", "--id", &id]);
+    assert_eq!(off["status"], "disabled");
+    let (on, _) = run(&["bidder", "enable", "--id", &id]);
+    assert_eq!(on["status"], "active");
+    let out = gavel()
+        .args(["bidder", "key", "revoke", "--id", &id, "--key-id", &key_id])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        one_line_error(&out).contains("no such bidder"),
+        "revoked already"
+    );
     let out = gavel()
         .args(["bidder", "create", "--name", " "])
         .env("DATABASE_URL", &url)

@@ -41,6 +41,8 @@ pub fn every_error() -> Vec<ApiError> {
         Overloaded,
         Timeout,
         DeadlineExceeded,
+        BidderNotFound,
+        BidderDisabled,
         DatabaseUnavailable,
         ApiError::internal("example"),
     ];
@@ -52,6 +54,7 @@ pub fn every_error() -> Vec<ApiError> {
             MethodNotAllowed | AuctionNotOpen(_) | BidTooLow { .. } | InvalidState(_) => {}
             AlreadyBid | IdempotencyKeyReused | RateLimited { .. } | Overloaded => {}
             Timeout | DeadlineExceeded | DatabaseUnavailable | Internal(_) => {}
+            BidderNotFound | BidderDisabled => {}
         }
     }
     all
@@ -79,6 +82,7 @@ fn validation(field: &str, message: &str) -> ApiError {
 fn any_key() -> Vec<ApiError> {
     vec![
         ApiError::Unauthorized,
+        ApiError::BidderDisabled,
         ApiError::RateLimited {
             retry_after_secs: 1,
         },
@@ -138,6 +142,20 @@ error_responses! {
     CreateBidderErrors => all([admin(), json_body(validation("name", "is required"))]);
     /// `GET /api/bidders`.
     ListBiddersErrors => all([admin(), paged()]);
+    /// `GET /api/bidders/{id}`, `DELETE /api/bidders/{id}/keys/{key_id}`.
+    OneBidderErrors => all([admin(), vec![ApiError::BidderNotFound]]);
+    /// `PATCH /api/bidders/{id}`.
+    UpdateBidderErrors => all([
+        admin(),
+        json_body(validation("status", "must be active or disabled")),
+        vec![ApiError::BidderNotFound],
+    ]);
+    /// `POST /api/bidders/{id}/keys`.
+    CreateKeyErrors => all([
+        admin(),
+        json_body(validation("expire_others_in_secs", "must be a whole number from 0 to 2592000")),
+        vec![ApiError::BidderNotFound],
+    ]);
     /// `POST /api/auctions`.
     CreateAuctionErrors => all([admin(), json_body(validation("ends_at", "is required"))]);
     /// `GET /api/auctions`.

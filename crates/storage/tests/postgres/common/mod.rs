@@ -29,6 +29,7 @@ pub async fn bidder(s: &Storage, n: u8) -> BidderId {
         name: &format!("b{n}"),
         webhook_url: None,
         api_key_hash: &[n; 32],
+        key_prefix: "gvl_test",
         webhook_secret: "whsec_x",
     })
     .await
