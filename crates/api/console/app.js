@@ -9,6 +9,7 @@
 import { onUnauthorized } from './js/api.js';
 import { auctionsView } from './js/auctions.js';
 import { auth } from './js/auth.js';
+import { bidderPage } from './js/bidder-page.js';
 import { biddersView } from './js/bidders.js';
 import { newAuctionView } from './js/create-auction.js';
 import { $, $$, h } from './js/dom.js';
@@ -24,6 +25,7 @@ const ROUTES = [
   [/^\/auctions\/new$/, (root) => newAuctionView(root), 'nav-new-auction'],
   [/^\/auctions\/([1-9][0-9]*)$/, (root, m) => liveView(root, m[1]), 'nav-auctions'],
   [/^\/bidders$/, (root, m, params) => biddersView(root, params), 'nav-bidders'],
+  [/^\/bidders\/([1-9][0-9]*)$/, (root, m) => bidderPage(root, m[1]), 'nav-bidders'],
 ];
 
 let current = null; // the mounted view: {cleanup(), tick()}

@@ -33,6 +33,6 @@ pub use error::{DomainError, FieldError};
 pub use events::AuctionEvent;
 pub use ids::{AuctionId, BidId, BidderId, IdError};
 pub use money::Money;
-pub use notice::{LossNotice, LossReason, Notice, NoticeState, WinNotice};
+pub use notice::{LossNotice, LossReason, Notice, NoticeState, SentNotice, WinNotice};
 pub use settlement::{settle, Settlement, SettlementBid};
 pub use visibility::Viewer;

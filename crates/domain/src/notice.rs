@@ -181,6 +181,27 @@ impl Notice {
     }
 }
 
+/// A notice owed for an auction, and where its delivery stands (what an admin sees).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentNotice {
+    /// `auction.won` or `auction.lost`.
+    pub event: &'static str,
+    /// The id receivers dedupe on.
+    pub notice_id: String,
+    /// The bidder told.
+    pub bidder_id: BidderId,
+    /// Where its delivery stands (never `None`).
+    pub state: NoticeState,
+    /// Attempts made.
+    pub attempts: i32,
+    /// The last failed attempt's reason.
+    pub last_error: Option<String>,
+    /// When it was delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// A loss notice's reason.
+    pub loss_reason: Option<LossReason>,
+}
+
 /// Delay before retry number `attempt` (1 = the retry after the first failure):
 /// `base`, `2·base`, `4·base` … capped at `max`.
 pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {

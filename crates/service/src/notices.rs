@@ -165,6 +165,15 @@ fn loss_body(n: &LossNotice) -> LossNoticeBody<'_> {
 }
 
 impl Services {
+    /// Every notice owed for auction `id`, with its delivery state (the auction must exist).
+    pub async fn notices_of(
+        &self,
+        id: gavel_domain::AuctionId,
+    ) -> Result<Vec<gavel_domain::SentNotice>, ServiceError> {
+        self.auction(id).await?;
+        Ok(self.storage.notices_of(id).await?)
+    }
+
     /// Delivers every due notice once; returns how many were attempted.
     pub async fn deliver_notices(&self) -> usize {
         let settings = &self.webhooks;

@@ -10,6 +10,7 @@ mod failover;
 pub mod idempotency;
 pub mod notices;
 mod rows;
+mod sent_notices;
 pub mod settlement;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -54,7 +54,7 @@ function buildPage(v) {
     el.created,
     el.listError,
     tableWrap('Bidders', h('table', { class: 'data', id: 'bidders-table', 'data-test': 'bidders-table' },
-      h('thead', {}, h('tr', {}, ['ID', 'Name', 'Webhook URL', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['ID', 'Name', 'Status', 'Webhook URL', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
       el.tbody)),
     el.empty, el.pagerSlot,
   ];
@@ -63,7 +63,8 @@ function buildPage(v) {
 function bidderRow(b) {
   return h('tr', { 'data-test': 'bidder-row', 'data-id': b.id },
     h('td', { class: 'num' }, String(b.id)),
-    h('td', {}, b.name),
+    h('td', {}, h('a', { href: `#/bidders/${b.id}`, 'data-test': 'bidder-link' }, b.name)),
+    h('td', {}, h('span', { class: `badge status-${b.status}` }, b.status)),
     h('td', { class: 'url' }, b.webhook_url ?? h('span', { class: 'muted' }, '—')),
     h('td', {}, timeEl(b.created_at)));
 }
@@ -131,7 +132,7 @@ function createdPanel(v, b) {
 }
 
 // A read-only input (not text) so the secret can be selected whole and copied by hand too.
-function secretRow(name, label, value) {
+export function secretRow(name, label, value) {
   const test = name.replace('_', '-');
   const input = h('input', {
     type: 'text', readonly: true, id: `created-${name}`, 'data-test': `created-${test}`,

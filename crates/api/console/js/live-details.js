@@ -1,5 +1,6 @@
 // The live view's "Details" list and "Result" panel, built from one auction object.
 
+import { bidderLink, bidderText } from './bidder-names.js';
 import { FINAL } from './constants.js';
 import { money } from './decimal.js';
 import { fill, h } from './dom.js';
@@ -7,7 +8,7 @@ import { countdown, timeEl } from './widgets.js';
 
 const row = (label, value, test) => [h('dt', {}, label), h('dd', { 'data-test': test }, value)];
 
-export function detailRows(a) {
+export function detailRows(a, redraw) {
   const english = a.kind === 'english';
   return [
     row('ID', String(a.id), 'detail-id'),
@@ -22,26 +23,26 @@ export function detailRows(a) {
     row('Ends at', [timeEl(a.ends_at, { 'data-test': 'ends-at', id: 'ends-at' }), ' ',
       h('span', { class: 'muted' }, '(', countdown(a, { id: 'time-left' }), ')')], 'detail-ends_at'),
     row('Bids', String(a.bid_count), 'bid-count'),
-    row('Highest bid', highestBidText(a, english), 'highest-bid'),
+    row('Highest bid', highestBidText(a, english, redraw), 'highest-bid'),
     row('Created at', timeEl(a.created_at), 'detail-created_at'),
   ].filter(Boolean).flat();
 }
 
-function highestBidText(a, english) {
+function highestBidText(a, english, redraw) {
   if (a.highest_bid) {
-    return `${money(a.highest_bid.amount, a.currency)} (bid #${a.highest_bid.bid_id}, bidder #${a.highest_bid.bidder_id})`;
+    return `${money(a.highest_bid.amount, a.currency)} (bid #${a.highest_bid.bid_id}, ${bidderText(a.highest_bid.bidder_id, redraw)})`;
   }
   return english || FINAL.has(a.status) ? 'none' : 'sealed until closed';
 }
 
 // 'closing' has no result yet but is no longer open: say so rather than hide the panel.
-export function renderResult(panel, a) {
+export function renderResult(panel, a, redraw) {
   if (a.status === 'closing') {
     panel.hidden = false;
     fill(panel, h('h2', { id: 'result-title' }, 'Result'), h('p', { class: 'muted' }, 'Settling…'));
   } else if (a.result) {
     panel.hidden = false;
-    fill(panel, h('h2', { id: 'result-title' }, 'Result'), ...resultBody(a));
+    fill(panel, h('h2', { id: 'result-title' }, 'Result'), ...resultBody(a, redraw));
   } else if (a.status === 'cancelled') {
     panel.hidden = false;
     fill(panel, h('h2', { id: 'result-title' }, 'Result'), h('p', {}, 'Cancelled: no winner.'));
@@ -50,13 +51,13 @@ export function renderResult(panel, a) {
   }
 }
 
-function resultBody(a) {
+function resultBody(a, redraw) {
   const r = a.result;
   const ref = (n) => (n == null ? '—' : `#${n}`);
   return [
     r.winner_bidder_id == null ? h('p', { class: 'no-winner', 'data-test': 'no-winner' }, 'No winner.') : null,
     h('dl', { class: 'details' },
-      h('dt', {}, 'Winner bidder'), h('dd', { 'data-test': 'result-winner' }, ref(r.winner_bidder_id)),
+      h('dt', {}, 'Winner bidder'), h('dd', { 'data-test': 'result-winner' }, bidderLink(r.winner_bidder_id, redraw)),
       h('dt', {}, 'Winning bid'), h('dd', { 'data-test': 'result-bid' }, ref(r.winning_bid_id)),
       h('dt', {}, 'Clearing price'), h('dd', { 'data-test': 'result-price' }, r.clearing_price == null ? '—' : money(r.clearing_price, a.currency)),
       h('dt', {}, 'Closed at'), h('dd', { 'data-test': 'result-closed_at' }, timeEl(r.closed_at)),

@@ -11,6 +11,7 @@ import { openEventStream } from './event-stream.js';
 import { LADDER_LIMIT, LADDER_MAX_ROWS, ladderRows } from './ladder.js';
 import { detailRows, renderResult } from './live-details.js';
 import { addBid, mergeAuction, sortedBids, winningBidId, withBid } from './live-model.js';
+import { noticesPanel } from './notices.js';
 import { problemMessage, showProblem } from './problems.js';
 import { now, sleep } from './time.js';
 import { tableWrap, timeEl } from './widgets.js';
@@ -117,8 +118,14 @@ function renderAuction(v) {
   el.status.className = `badge status-${a.status}`;
   el.status.setAttribute('data-status', a.status);
   el.status.textContent = a.status;
-  el.details.replaceChildren(...detailRows(a));
-  renderResult(el.result, a);
+  const redraw = () => renderAuction(v);
+  el.details.replaceChildren(...detailRows(a, redraw));
+  renderResult(el.result, a, redraw);
+  // Once it is over, the notices it owed (made once: it reloads itself on demand).
+  if (a.result || a.status === 'cancelled') {
+    v.noticesEl ??= noticesPanel(a.id, v.signal);
+    el.result.append(v.noticesEl);
+  }
   renderActions(v, a);
 }
 
@@ -137,7 +144,7 @@ function renderBids(v, fresh = new Set()) {
   const a = v.auction;
   const el = v.el;
   const bids = sortedBids(v.bids);
-  el.ladderBody.replaceChildren(...ladderRows(bids, a, fresh, winningBidId(a, bids)));
+  el.ladderBody.replaceChildren(...ladderRows(bids, a, fresh, winningBidId(a, bids), () => renderBids(v)));
   el.ladderEmpty.hidden = bids.length > 0;
   el.ladderMore.hidden = bids.length <= LADDER_MAX_ROWS;
   el.ladderMore.textContent = `Showing the newest ${LADDER_MAX_ROWS} of ${bids.length} bids.`;

@@ -31,7 +31,7 @@ use utoipa_axum::routes;
 use cors::{cors_layer, CorsOrigins};
 use error::ApiError;
 use extract::MAX_BODY_BYTES;
-use routes::{auctions, bidders, bids, console, events, health};
+use routes::{auctions, bidders, bids, console, events, health, notices};
 use state::AppState;
 
 /// The request-id header, taken from the client or made, and returned.
@@ -110,6 +110,7 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(auctions::create, auctions::list))
         .routes(routes!(auctions::get))
         .routes(routes!(auctions::cancel))
+        .routes(routes!(notices::list))
         .routes(routes!(bids::list))
         .routes(routes!(events::stream))
         .routes(routes!(bids::place))

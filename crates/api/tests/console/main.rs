@@ -50,11 +50,14 @@ async fn the_console_runs_auctions_live_in_a_real_browser(pool: PgPool) {
     assets_are_cached_under_a_strict_policy(&scene.app).await;
     signing_in_refuses_a_wrong_token(&scene).await;
     let (id, ends) = creating_an_auction_through_the_form(&scene).await;
-    let key = bids_appear_live(&scene, id).await;
+    let hook = webhook_receiver().await;
+    let (key, bidder) = bids_appear_live(&scene, id, &hook).await;
     a_dropped_stream_resumes_where_it_left_off(&scene, id, &key).await;
+    a_second_bidder_is_outbid(&scene, id, &key, &hook).await;
     the_close_is_shown_as_it_happens(&scene, ends).await;
     cancelling_from_the_list(&scene).await;
     creating_a_bidder_shows_its_key_once(&scene).await;
+    a_bidder_page_rotates_revokes_and_disables(&scene, bidder).await;
     keyboard_only(&scene).await;
     phone_width(&scene, id).await;
 
@@ -169,11 +172,45 @@ async fn creating_an_auction_through_the_form(scene: &Scene) -> (i64, Instant) {
     (id, ends)
 }
 
-/// Bids placed through the API appear in the ladder and the chart; the bidder's key.
-async fn bids_appear_live(scene: &Scene, id: i64) -> String {
+/// A webhook receiver answering 204 to every notice; its URL.
+async fn webhook_receiver() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// A bidder with a webhook; its id and key.
+async fn bidder_with_hook(app: &TestApp, name: &str, hook: &str) -> (i64, String) {
+    let v: Value = app
+        .post(
+            "/api/bidders",
+            Some(ADMIN_TOKEN),
+            &json!({"name": name, "webhook_url": hook}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    (
+        v["id"].as_i64().unwrap(),
+        v["api_key"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The bidder's name as the ladder must show it: text, never markup.
+const MARKUP_NAME: &str = "<b>exchange-1</b>";
+
+/// Bids placed through the API appear in the ladder (under the bidder's name, as text) and
+/// the chart; the bidder's key and id.
+async fn bids_appear_live(scene: &Scene, id: i64, hook: &str) -> (String, i64) {
     let Scene { app, c, .. } = scene;
     // Bids placed through the API appear in the ladder and the chart within a second.
-    let (_, key) = app.create_bidder("exchange-1").await;
+    let (bidder, key) = bidder_with_hook(app, MARKUP_NAME, hook).await;
     for (n, amount) in ["1.00", "2.50", "4.00"].into_iter().enumerate() {
         let r = app.bid(&key, id, json!(amount)).await;
         assert_eq!(r.status(), StatusCode::CREATED);
@@ -185,9 +222,41 @@ async fn bids_appear_live(scene: &Scene, id: i64) -> String {
         })
         .await;
     }
+    until(SLOW, "the bidder's name in the ladder", || async {
+        text(c, "[data-test=ladder-bidder]").await == MARKUP_NAME
+    })
+    .await;
+    assert_eq!(
+        count(c, "[data-test=ladder-bidder] b").await,
+        0,
+        "a name is text, never markup"
+    );
     let shot = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("live-auction.png"), shot).unwrap();
-    key
+    (key, bidder)
+}
+
+/// Another bidder (with a webhook) bids and is outbid: the close owes it a loss notice.
+async fn a_second_bidder_is_outbid(scene: &Scene, id: i64, key: &str, hook: &str) {
+    let Scene { app, c, .. } = scene;
+    let (_, loser) = bidder_with_hook(app, "exchange-2", hook).await;
+    assert_eq!(
+        app.bid(&loser, id, json!("6.50")).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.bid(key, id, json!("7.00")).await.status(),
+        StatusCode::CREATED
+    );
+    until(SLOW, "both bidders in the ladder", || async {
+        count(c, "[data-test=ladder-row]").await == 7
+            && c.find_all(Locator::Css("[data-test=ladder-bidder]"))
+                .await
+                .map(|v| v.len())
+                .unwrap_or(0)
+                == 7
+    })
+    .await;
 }
 
 /// The stream drops; the page reconnects by itself and shows the bids placed meanwhile.
@@ -237,7 +306,17 @@ async fn the_close_is_shown_as_it_happens(scene: &Scene, ends: Instant) {
         text(c, "[data-test=auction-status]")
             .await
             .contains("closed")
-            && text(c, "[data-test=result-price]").await.contains("6.25")
+            && text(c, "[data-test=result-price]").await.contains("7.00")
+    })
+    .await;
+    // The notices it owed, won and lost, delivered.
+    until(SLOW, "the notices under the result", || async {
+        let notices = text(c, "[data-test=notices]").await;
+        count(c, "[data-test=notice-row]").await == 2
+            && notices.contains("won")
+            && notices.contains("lost (outbid)")
+            && notices.contains("exchange-2")
+            && !notices.contains("pending")
     })
     .await;
     assert_eq!(
@@ -344,6 +423,84 @@ async fn creating_a_bidder_shows_its_key_once(scene: &Scene) {
             || count(c, "[data-test=bidder-row]").await >= 2
     })
     .await;
+}
+
+/// A bidder's page: status and keys; a new key shown once, the old one revoked, the bidder
+/// disabled and enabled again, each confirmed; the API agrees at every step.
+async fn a_bidder_page_rotates_revokes_and_disables(scene: &Scene, id: i64) {
+    let Scene { app, relay, c } = scene;
+    c.goto(&format!("{}/admin#/bidders/{id}", relay.url))
+        .await
+        .unwrap();
+    until(SLOW, "the bidder page", || async {
+        text(c, "[data-test=bidder-heading]")
+            .await
+            .contains(MARKUP_NAME)
+            && text(c, "[data-test=bidder-status]").await == "active"
+            && count(c, "[data-test=key-row]").await == 1
+    })
+    .await;
+    assert_eq!(
+        count(c, "[data-test=bidder-heading] b").await,
+        0,
+        "the name is text"
+    );
+    // A new key: confirmed, shown once, listed beside the old one.
+    click(c, "[data-test=rotate-button]").await;
+    click(c, "[data-test=rotate-yes]").await;
+    let deadline = Instant::now() + SLOW;
+    let new_key = loop {
+        let shown = match c.find(Locator::Css("[data-test=created-api-key]")).await {
+            Ok(f) => f.prop("value").await.ok().flatten().unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if shown.starts_with("gvl_") && count(c, "[data-test=key-row]").await == 2 {
+            break shown;
+        }
+        assert!(Instant::now() < deadline, "the new key never showed");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    // Revoke the old key (the first row): No first, then Yes.
+    let old_prefix = text(c, "[data-test=key-row] [data-test=key-prefix]").await;
+    click(c, "[data-test=key-row] [data-test=revoke-button]").await;
+    click(c, "[data-test=revoke-no]").await;
+    assert_eq!(count(c, "[data-test=key-row]").await, 2, "No keeps the key");
+    click(c, "[data-test=key-row] [data-test=revoke-button]").await;
+    click(c, "[data-test=revoke-yes]").await;
+    until(SLOW, "one key left, the new one", || async {
+        count(c, "[data-test=key-row]").await == 1
+            && text(c, "[data-test=key-prefix]").await != old_prefix
+    })
+    .await;
+    assert!(new_key.starts_with(
+        text(c, "[data-test=key-prefix]")
+            .await
+            .trim_end_matches('…')
+    ));
+    // Disabled, then enabled again; the API refuses its key meanwhile.
+    click(c, "[data-test=disable-button]").await;
+    click(c, "[data-test=disable-yes]").await;
+    until(SLOW, "the bidder disabled", || async {
+        text(c, "[data-test=bidder-status]").await == "disabled"
+    })
+    .await;
+    let (status, _) =
+        common::status_json(app.get("/api/auctions?limit=1", Some(&new_key)).await).await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::OK,
+        "{status}"
+    );
+    click(c, "[data-test=enable-button]").await;
+    click(c, "[data-test=enable-yes]").await;
+    until(SLOW, "the bidder enabled again", || async {
+        text(c, "[data-test=bidder-status]").await == "active"
+    })
+    .await;
+    std::fs::write(
+        artifacts().join("bidder-page.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
 }
 
 /// Keyboard only: Tab reaches the navigation and the list's controls, Enter follows them.

@@ -183,6 +183,8 @@ error_responses! {
         admin(),
         vec![ApiError::AuctionNotFound, ApiError::InvalidState(AuctionStatus::Closed)],
     ]);
+    /// `GET /api/auctions/{id}/notices`.
+    AuctionNoticesErrors => all([admin(), vec![ApiError::AuctionNotFound]]);
     /// `GET /api/auctions/{id}/bids` and `GET /api/bids/{auction_id}`.
     ListBidsErrors => all([any_key(), paged(), vec![ApiError::AuctionNotFound]]);
     /// `GET /admin/js/{module}`: a name that is not one of the console's modules.

@@ -111,13 +111,16 @@ macro_rules! module {
 
 /// The console's ES modules (`console/js/`), by file name: the only names served under
 /// `/admin/js/`.
-static MODULES: [(&str, Asset); 21] = [
+static MODULES: [(&str, Asset); 25] = [
     ("api.js", module!("api.js")),
     ("auctions.js", module!("auctions.js")),
     ("auth.js", module!("auth.js")),
+    ("bidder-names.js", module!("bidder-names.js")),
+    ("bidder-page.js", module!("bidder-page.js")),
     ("bidders.js", module!("bidders.js")),
     ("cancel.js", module!("cancel.js")),
     ("chart.js", module!("chart.js")),
+    ("confirm.js", module!("confirm.js")),
     ("constants.js", module!("constants.js")),
     ("create-auction.js", module!("create-auction.js")),
     ("decimal.js", module!("decimal.js")),
@@ -129,6 +132,7 @@ static MODULES: [(&str, Asset); 21] = [
     ("live-details.js", module!("live-details.js")),
     ("live-model.js", module!("live-model.js")),
     ("live-view.js", module!("live-view.js")),
+    ("notices.js", module!("notices.js")),
     ("problems.js", module!("problems.js")),
     ("signin.js", module!("signin.js")),
     ("time.js", module!("time.js")),

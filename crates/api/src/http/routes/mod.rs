@@ -6,4 +6,5 @@ pub mod bids;
 pub mod console;
 pub mod events;
 pub mod health;
+pub mod notices;
 pub mod openapi;
