@@ -44,7 +44,7 @@ impl Default for WebhookSettings {
 }
 
 /// Notices claimed per round.
-pub(crate) const BATCH: i64 = 32;
+pub(crate) const BATCH: i64 = 256;
 
 /// The `Gavel-Signature` value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {

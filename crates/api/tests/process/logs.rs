@@ -1,4 +1,5 @@
-//! No secret reaches the logs.
+//! No secret reaches the logs; every change to a bidder is an audit line carrying the
+//! admin's request id.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -47,6 +48,30 @@ async fn no_secret_reaches_the_logs(pool: PgPool) {
         .await
         .unwrap();
     let secret = created["webhook_secret"].as_str().unwrap().to_string();
+    let bidder = created["id"].as_i64().unwrap();
+    // Changes to the bidder, each under a request id of the admin's.
+    let status = c
+        .patch(format!("{}/api/bidders/{bidder}", server.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("x-request-id", "audit-req-77")
+        .json(&json!({"status": "disabled", "rate_limit": 40}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let rotated: Value = c
+        .post(format!("{}/api/bidders/{bidder}/keys", server.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("x-request-id", "audit-req-78")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rotated_key = rotated["api_key"].as_str().unwrap().to_string();
     for amount in ["2", "1", "abc"] {
         c.post(format!("{}/api/bids", server.url))
             .bearer_auth(&key)
@@ -73,6 +98,17 @@ async fn no_secret_reaches_the_logs(pool: PgPool) {
         logs.contains("finished processing request"),
         "logs were captured"
     );
+    let audit = |what: &str, request: &str| {
+        logs.lines().any(|l| {
+            serde_json::from_str::<Value>(l).is_ok_and(|v| {
+                v["audit"] == what
+                    && v["bidder_id"] == bidder
+                    && v["span"]["request_id"] == request
+            })
+        })
+    };
+    assert!(audit("bidder.updated", "audit-req-77"), "no audit line for the change:\n{logs}");
+    assert!(audit("bidder.key_created", "audit-req-78"), "no audit line for the new key");
     for secret in [
         ADMIN_TOKEN,
         key.as_str(),
@@ -80,6 +116,7 @@ async fn no_secret_reaches_the_logs(pool: PgPool) {
         "db-pw-marker-9137",
         "metrics-token-marker-5521",
         "gvl_wrong-key-marker",
+        rotated_key.as_str(),
     ] {
         assert!(
             !logs.contains(secret),
