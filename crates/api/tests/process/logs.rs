@@ -101,14 +101,18 @@ async fn no_secret_reaches_the_logs(pool: PgPool) {
     let audit = |what: &str, request: &str| {
         logs.lines().any(|l| {
             serde_json::from_str::<Value>(l).is_ok_and(|v| {
-                v["audit"] == what
-                    && v["bidder_id"] == bidder
-                    && v["span"]["request_id"] == request
+                v["audit"] == what && v["bidder_id"] == bidder && v["span"]["request_id"] == request
             })
         })
     };
-    assert!(audit("bidder.updated", "audit-req-77"), "no audit line for the change:\n{logs}");
-    assert!(audit("bidder.key_created", "audit-req-78"), "no audit line for the new key");
+    assert!(
+        audit("bidder.updated", "audit-req-77"),
+        "no audit line for the change:\n{logs}"
+    );
+    assert!(
+        audit("bidder.key_created", "audit-req-78"),
+        "no audit line for the new key"
+    );
     for secret in [
         ADMIN_TOKEN,
         key.as_str(),
