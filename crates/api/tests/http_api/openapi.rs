@@ -17,6 +17,10 @@ const CONTRACT: &[(&str, &str)] = &[
     ("GET", "/openapi.json"),
     ("POST", "/api/bidders"),
     ("GET", "/api/bidders"),
+    ("GET", "/api/bidders/{id}"),
+    ("PATCH", "/api/bidders/{id}"),
+    ("POST", "/api/bidders/{id}/keys"),
+    ("DELETE", "/api/bidders/{id}/keys/{key_id}"),
     ("POST", "/api/auctions"),
     ("GET", "/api/auctions"),
     ("GET", "/api/auctions/{id}"),
@@ -29,6 +33,9 @@ const CONTRACT: &[(&str, &str)] = &[
     ("GET", "/admin/app.js"),
     ("GET", "/admin/js/{module}"),
     ("GET", "/admin/app.css"),
+    // Beyond the contract, which is silent on it: the console shows an auction's win and
+    // loss notices with their delivery state, which no contract route gives.
+    ("GET", "/api/auctions/{id}/notices"),
 ];
 
 /// Methods probed on every documented path (HEAD and OPTIONS are answered for any GET

@@ -166,6 +166,19 @@ async fn pending_notices_survive_a_restart(pool: PgPool) {
     let first =
         crate::common::spawn_app_on(gavel_storage::Storage::from_pool(own_pool), slow).await;
     let (id, _, _) = won_auction(&first, &url).await;
+    // A second bidder outbids the first: the close owes a win and a loss notice.
+    let second_bidder: Value = first
+        .post(
+            "/api/bidders",
+            Some(ADMIN_TOKEN),
+            &json!({"name": "dsp 2", "webhook_url": url}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key2 = second_bidder["api_key"].as_str().unwrap();
+    assert_eq!(first.bid(key2, id, json!("5")).await.status(), 201);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let attempts: Option<i32> =
@@ -186,9 +199,33 @@ async fn pending_notices_survive_a_restart(pool: PgPool) {
         .await
         .unwrap();
     let (_, seen) = receiver_on(listener, 0);
-    let second = spawn_app_with(pool, Options::default()).await;
+    let second = spawn_app_with(pool.clone(), Options::default()).await;
     wait_notice(&second, id, "delivered").await;
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    gavel_devkit::eventually(
+        Duration::from_secs(15),
+        "the loss notice delivered",
+        || async {
+            let state: Option<String> =
+                sqlx::query_scalar("SELECT state FROM loss_notices WHERE auction_id = $1")
+                    .bind(id)
+                    .fetch_optional(&pool)
+                    .await
+                    .unwrap();
+            (state.as_deref() == Some("delivered")).then_some(())
+        },
+    )
+    .await;
+    let events: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| serde_json::from_str::<Value>(body).unwrap()["event"].to_string())
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(
+        events.iter().any(|e| e.contains("auction.lost")),
+        "{events:?}"
+    );
 }
 
 fn public_only() -> Options {

@@ -14,6 +14,8 @@ pub fn bidder() -> Value {
         "id": 3,
         "name": "exchange-1",
         "webhook_url": "https://exchange-1.example/win",
+        "status": "active",
+        "rate_limit": null,
         "created_at": "2026-11-22T09:58:02.311Z"
     })
 }
