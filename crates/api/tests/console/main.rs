@@ -5,6 +5,8 @@
 //! the result, cancel another auction, create a bidder, be refused with a wrong token, get
 //! around by keyboard alone, and fit a phone's width.
 
+mod access;
+mod bidders;
 mod browser;
 #[path = "../common/mod.rs"]
 mod common;
@@ -17,6 +19,11 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
+use access::{keyboard_only, phone_width};
+use bidders::{
+    a_bidder_page_rotates_revokes_and_disables, a_second_bidder_is_outbid, bidder_with_hook,
+    creating_a_bidder_shows_its_key_once, webhook_receiver, MARKUP_NAME,
+};
 use browser::{
     artifacts, attr, browser, click, count, set_from_now, start_driver, text, type_into, LIVE, SLOW,
 };
@@ -172,39 +179,6 @@ async fn creating_an_auction_through_the_form(scene: &Scene) -> (i64, Instant) {
     (id, ends)
 }
 
-/// A webhook receiver answering 204 to every notice; its URL.
-async fn webhook_receiver() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
-/// A bidder with a webhook; its id and key.
-async fn bidder_with_hook(app: &TestApp, name: &str, hook: &str) -> (i64, String) {
-    let v: Value = app
-        .post(
-            "/api/bidders",
-            Some(ADMIN_TOKEN),
-            &json!({"name": name, "webhook_url": hook}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    (
-        v["id"].as_i64().unwrap(),
-        v["api_key"].as_str().unwrap().to_string(),
-    )
-}
-
-/// The bidder's name as the ladder must show it: text, never markup.
-const MARKUP_NAME: &str = "<b>exchange-1</b>";
-
 /// Bids placed through the API appear in the ladder (under the bidder's name, as text) and
 /// the chart; the bidder's key and id.
 async fn bids_appear_live(scene: &Scene, id: i64, hook: &str) -> (String, i64) {
@@ -234,29 +208,6 @@ async fn bids_appear_live(scene: &Scene, id: i64, hook: &str) -> (String, i64) {
     let shot = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("live-auction.png"), shot).unwrap();
     (key, bidder)
-}
-
-/// Another bidder (with a webhook) bids and is outbid: the close owes it a loss notice.
-async fn a_second_bidder_is_outbid(scene: &Scene, id: i64, key: &str, hook: &str) {
-    let Scene { app, c, .. } = scene;
-    let (_, loser) = bidder_with_hook(app, "exchange-2", hook).await;
-    assert_eq!(
-        app.bid(&loser, id, json!("6.50")).await.status(),
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        app.bid(key, id, json!("7.00")).await.status(),
-        StatusCode::CREATED
-    );
-    until(SLOW, "both bidders in the ladder", || async {
-        count(c, "[data-test=ladder-row]").await == 7
-            && c.find_all(Locator::Css("[data-test=ladder-bidder]"))
-                .await
-                .map(|v| v.len())
-                .unwrap_or(0)
-                == 7
-    })
-    .await;
 }
 
 /// The stream drops; the page reconnects by itself and shows the bids placed meanwhile.
@@ -387,204 +338,4 @@ async fn cancelling_from_the_list(scene: &Scene) {
         .await
         .unwrap();
     assert_eq!(v["status"], "cancelled");
-}
-
-/// A new bidder's key is shown once, and it places bids.
-async fn creating_a_bidder_shows_its_key_once(scene: &Scene) {
-    let Scene { app, c, .. } = scene;
-    // Bidders: a new one's key is shown once, and it places bids.
-    click(c, "[data-test=nav-bidders]").await;
-    type_into(c, "[data-test=field-name]", "exchange-from-console").await;
-    click(c, "[data-test=bidder-submit]").await;
-    let deadline = Instant::now() + SLOW;
-    let key = loop {
-        let shown = match c.find(Locator::Css("[data-test=created-api-key]")).await {
-            Ok(f) => f.prop("value").await.ok().flatten().unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if !shown.is_empty() {
-            break shown;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the new bidder's key never showed"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    };
-    let open = app.create_auction(json!({})).await["id"].as_i64().unwrap();
-    assert_eq!(
-        app.bid(&key, open, json!("1.00")).await.status(),
-        StatusCode::CREATED
-    );
-    until(SLOW, "the bidder in the list", || async {
-        text(c, "[data-test=bidder-row]")
-            .await
-            .contains("exchange-from-console")
-            || count(c, "[data-test=bidder-row]").await >= 2
-    })
-    .await;
-}
-
-/// A bidder's page: status and keys; a new key shown once, the old one revoked, the bidder
-/// disabled and enabled again, each confirmed; the API agrees at every step.
-async fn a_bidder_page_rotates_revokes_and_disables(scene: &Scene, id: i64) {
-    let Scene { app, relay, c } = scene;
-    c.goto(&format!("{}/admin#/bidders/{id}", relay.url))
-        .await
-        .unwrap();
-    until(SLOW, "the bidder page", || async {
-        text(c, "[data-test=bidder-heading]")
-            .await
-            .contains(MARKUP_NAME)
-            && text(c, "[data-test=bidder-status]").await == "active"
-            && count(c, "[data-test=key-row]").await == 1
-    })
-    .await;
-    assert_eq!(
-        count(c, "[data-test=bidder-heading] b").await,
-        0,
-        "the name is text"
-    );
-    // A new key: confirmed, shown once, listed beside the old one.
-    click(c, "[data-test=rotate-button]").await;
-    click(c, "[data-test=rotate-yes]").await;
-    let deadline = Instant::now() + SLOW;
-    let new_key = loop {
-        let shown = match c.find(Locator::Css("[data-test=created-api-key]")).await {
-            Ok(f) => f.prop("value").await.ok().flatten().unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if shown.starts_with("gvl_") && count(c, "[data-test=key-row]").await == 2 {
-            break shown;
-        }
-        assert!(Instant::now() < deadline, "the new key never showed");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    };
-    // Revoke the old key (the first row): No first, then Yes.
-    let old_prefix = text(c, "[data-test=key-row] [data-test=key-prefix]").await;
-    click(c, "[data-test=key-row] [data-test=revoke-button]").await;
-    click(c, "[data-test=revoke-no]").await;
-    assert_eq!(count(c, "[data-test=key-row]").await, 2, "No keeps the key");
-    click(c, "[data-test=key-row] [data-test=revoke-button]").await;
-    click(c, "[data-test=revoke-yes]").await;
-    until(SLOW, "one key left, the new one", || async {
-        count(c, "[data-test=key-row]").await == 1
-            && text(c, "[data-test=key-prefix]").await != old_prefix
-    })
-    .await;
-    assert!(new_key.starts_with(
-        text(c, "[data-test=key-prefix]")
-            .await
-            .trim_end_matches('…')
-    ));
-    // Disabled, then enabled again; the API refuses its key meanwhile.
-    click(c, "[data-test=disable-button]").await;
-    click(c, "[data-test=disable-yes]").await;
-    until(SLOW, "the bidder disabled", || async {
-        text(c, "[data-test=bidder-status]").await == "disabled"
-    })
-    .await;
-    let (status, _) =
-        common::status_json(app.get("/api/auctions?limit=1", Some(&new_key)).await).await;
-    assert!(
-        status == StatusCode::FORBIDDEN || status == StatusCode::OK,
-        "{status}"
-    );
-    click(c, "[data-test=enable-button]").await;
-    click(c, "[data-test=enable-yes]").await;
-    until(SLOW, "the bidder enabled again", || async {
-        text(c, "[data-test=bidder-status]").await == "active"
-    })
-    .await;
-    std::fs::write(
-        artifacts().join("bidder-page.png"),
-        c.screenshot().await.unwrap(),
-    )
-    .unwrap();
-}
-
-/// Keyboard only: Tab reaches the navigation and the list's controls, Enter follows them.
-async fn keyboard_only(scene: &Scene) {
-    let Scene { relay, c, .. } = scene;
-    // Keyboard only: Tab reaches the navigation and the list's controls, Enter follows them.
-    c.goto(&format!("{}/admin#/auctions", relay.url))
-        .await
-        .unwrap();
-    until(SLOW, "the auction list", || async {
-        count(c, "[data-test=auction-row]").await >= 1
-    })
-    .await;
-    c.execute("document.activeElement?.blur(); window.focus();", vec![])
-        .await
-        .unwrap();
-    let mut reached = Vec::new();
-    for _ in 0..60 {
-        c.active_element()
-            .await
-            .unwrap()
-            .send_keys("\u{E004}") // WebDriver's Tab key
-            .await
-            .unwrap();
-        let focused = c
-            .execute(
-                "return document.activeElement?.dataset?.test ?? null",
-                vec![],
-            )
-            .await
-            .unwrap();
-        if let Some(name) = focused.as_str() {
-            reached.push(name.to_string());
-        }
-    }
-    for wanted in [
-        "nav-auctions",
-        "nav-new-auction",
-        "nav-bidders",
-        "cancel-button",
-    ] {
-        assert!(
-            reached.iter().any(|r| r == wanted),
-            "Tab never reached {wanted}: {reached:?}"
-        );
-    }
-    let bidders = c
-        .find(Locator::Css("[data-test=nav-bidders]"))
-        .await
-        .unwrap();
-    bidders.send_keys("\u{E007}").await.unwrap(); // Enter
-    until(SLOW, "the bidders page, by keyboard", || async {
-        c.current_url()
-            .await
-            .is_ok_and(|u| u.fragment() == Some("/bidders"))
-            && count(c, "[data-test=bidder-row]").await >= 1
-    })
-    .await;
-}
-
-/// Phone width: no page is wider than the screen.
-async fn phone_width(scene: &Scene, id: i64) {
-    let Scene { relay, c, .. } = scene;
-    // Phone width: no page is wider than the screen.
-    c.set_window_size(390, 844).await.unwrap();
-    let narrow = "return document.documentElement.scrollWidth <= window.innerWidth";
-    for (page, ready) in [
-        ("#/auctions".to_string(), "[data-test=auction-row]"),
-        (format!("#/auctions/{id}"), "[data-test=ladder-row]"),
-        ("#/auctions/new".to_string(), "[data-test=field-title]"),
-        ("#/bidders".to_string(), "[data-test=bidder-row]"),
-    ] {
-        c.goto(&format!("{}/admin{page}", relay.url)).await.unwrap();
-        until(SLOW, &format!("{page} fitting a phone's width"), || async {
-            count(c, ready).await >= 1
-                && c.execute(narrow, vec![])
-                    .await
-                    .is_ok_and(|v| v.as_bool() == Some(true))
-        })
-        .await;
-    }
-    std::fs::write(
-        artifacts().join("phone-bidders.png"),
-        c.screenshot().await.unwrap(),
-    )
-    .unwrap();
 }

@@ -208,9 +208,23 @@ async fn every_use_case(pool: PgPool) {
     };
     assert_eq!(settled["status"], "closed");
     assert_eq!(settled["result"]["winning_bid_id"], win["id"], "{settled}");
-    let notices = seen.lock().unwrap().clone();
-    assert_eq!(notices.len(), 1, "{notices:?}");
-    assert_eq!(notices[0]["event"], "auction.won");
+    // The win, and (the cancelled auction's bidder lost) a loss notice with reason 2.
+    let all = seen.lock().unwrap().clone();
+    let notices: Vec<Value> = all
+        .iter()
+        .filter(|n| n["event"] == "auction.won")
+        .cloned()
+        .collect();
+    assert_eq!(notices.len(), 1, "{all:?}");
+    let lost: Vec<&Value> = all
+        .iter()
+        .filter(|n| n["event"] == "auction.lost")
+        .collect();
+    assert!(
+        lost.iter()
+            .all(|n| n["loss_reason"] == 2 || n["loss_reason"] == 102),
+        "{all:?}"
+    );
     assert_eq!(notices[0]["bid_id"], win["id"]);
     assert_eq!(dec(&notices[0]["clearing_price"]), dec(&json!("3")));
     app.stop().await.unwrap();
