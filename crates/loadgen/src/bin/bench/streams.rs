@@ -52,19 +52,29 @@ pub async fn auctions(url: &str, token: &str, count: usize) -> Result<Vec<i64>, 
     for i in 0..count {
         let body = json!({"title": format!("bench {i}"), "kind": "english",
             "currency": "USD", "reserve_price": "1.00", "min_increment": "0.05", "ends_at": ends_at});
-        let v: Value = client
-            .post(format!("{url}/api/auctions"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let v = post_json(&client, &format!("{url}/api/auctions"), token, &body).await?;
         ids.push(v["id"].as_i64().ok_or_else(|| format!("no auction: {v}"))?);
     }
     Ok(ids)
+}
+
+/// POSTs `body` as the admin; the answer's JSON.
+pub async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> Result<Value, String> {
+    client
+        .post(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Opens streams number `range`, 256 at a time, each read up to the end of its headers.

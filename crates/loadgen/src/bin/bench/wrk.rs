@@ -53,16 +53,14 @@ pub fn check(s: &Setup<'_>) -> Result<Value, String> {
         .map_err(|e| e.to_string())?;
     let (key, ids) = rt.block_on(async {
         let ids = crate::streams::auctions(s.gavel, s.token, 100).await?;
-        let v: Value = reqwest::Client::new()
-            .post(format!("{}/api/bidders", s.gavel))
-            .bearer_auth(s.token)
-            .json(&json!({"name": "wrk"}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let url = format!("{}/api/bidders", s.gavel);
+        let v = crate::streams::post_json(
+            &reqwest::Client::new(),
+            &url,
+            s.token,
+            &json!({"name": "wrk"}),
+        )
+        .await?;
         let key = v["api_key"].as_str().ok_or("no bidder key")?.to_string();
         Ok::<_, String>((key, ids))
     })?;
