@@ -88,6 +88,27 @@ async fn a_bid_past_its_deadline_is_refused_in_time_and_never_stored(pool: PgPoo
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn a_bid_whose_lock_comes_before_its_deadline_is_decided(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let (_, key) = app.create_bidder("b").await;
+    let id = app.create_auction(json!({})).await["id"].as_i64().unwrap();
+    // The same row lock, released well before the deadline: the bid waits, then is decided.
+    let held = gavel_devkit::hold_row_lock(&pool, id).await;
+    let (client, url) = (app.client.clone(), app.url.clone());
+    let started = Instant::now();
+    let answer = tokio::spawn(async move {
+        bid_to(&client, &url, &key, id, "5", "5000", None)
+            .await
+            .status()
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    held.rollback().await.unwrap();
+    assert_eq!(answer.await.unwrap(), StatusCode::CREATED);
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    assert_eq!(stored_bids(&pool, id).await, 1);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn a_bid_taken_before_its_deadline_is_answered_with_its_outcome_late(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let (bidder, key) = app.create_bidder("b").await;
