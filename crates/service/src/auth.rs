@@ -180,9 +180,14 @@ impl Authenticator {
         }
     }
 
+    /// Drops a key PostgreSQL no longer knows (revoked); junk tokens, never remembered,
+    /// take only the read lock.
     fn forget(&self, hash: &[u8; 32]) {
-        if let Ok(mut m) = self.key_memo.write() {
-            m.remove(hash);
+        let known = self.key_memo.read().is_ok_and(|m| m.contains_key(hash));
+        if known {
+            if let Ok(mut m) = self.key_memo.write() {
+                m.remove(hash);
+            }
         }
     }
 }

@@ -40,6 +40,14 @@ async fn bid_to(
     r.send().await.unwrap()
 }
 
+/// An app, a bidder's key and an open auction.
+async fn bidder_and_auction(pool: &PgPool) -> (TestApp, String, i64) {
+    let app = spawn_app(pool.clone()).await;
+    let (_, key) = app.create_bidder("b").await;
+    let id = app.create_auction(json!({})).await["id"].as_i64().unwrap();
+    (app, key, id)
+}
+
 async fn stored_bids(pool: &PgPool, id: i64) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM bids WHERE auction_id = $1")
         .bind(id)
@@ -50,9 +58,7 @@ async fn stored_bids(pool: &PgPool, id: i64) -> i64 {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_bid_past_its_deadline_is_refused_in_time_and_never_stored(pool: PgPool) {
-    let app = spawn_app(pool.clone()).await;
-    let (_, key) = app.create_bidder("b").await;
-    let id = app.create_auction(json!({})).await["id"].as_i64().unwrap();
+    let (app, key, id) = bidder_and_auction(&pool).await;
     // The batch carrying the bid waits for this lock.
     let held = gavel_devkit::hold_row_lock(&pool, id).await;
     let started = Instant::now();
@@ -89,9 +95,7 @@ async fn a_bid_past_its_deadline_is_refused_in_time_and_never_stored(pool: PgPoo
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_bid_whose_lock_comes_before_its_deadline_is_decided(pool: PgPool) {
-    let app = spawn_app(pool.clone()).await;
-    let (_, key) = app.create_bidder("b").await;
-    let id = app.create_auction(json!({})).await["id"].as_i64().unwrap();
+    let (app, key, id) = bidder_and_auction(&pool).await;
     // The same row lock, released well before the deadline: the bid waits, then is decided.
     let held = gavel_devkit::hold_row_lock(&pool, id).await;
     let (client, url) = (app.client.clone(), app.url.clone());

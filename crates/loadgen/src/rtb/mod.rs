@@ -86,7 +86,6 @@ impl Book {
 /// What one auction's senders saw.
 #[derive(Default)]
 struct Sent {
-    created: u64,
     create_failed: u64,
     bids: HashMap<u16, u64>,
     bid_errors: u64,
@@ -202,6 +201,7 @@ fn report(args: &Args, rate: f64, book: &Book, sent: &Sent, sending: Duration) -
         "notices": book.kinds,
         "auctions_without_notice": missing(book),
         "notice_repeats": book.repeats,
+        "notices_unmeasured": book.unmeasured,
         "error_count": sent.create_failed + sent.bid_errors + missing(book),
     })
 }
@@ -297,7 +297,6 @@ impl One<'_> {
             }
         }
         let mut s = sent.lock().unwrap_or_else(|e| e.into_inner());
-        s.created += 1;
         s.create_us
             .get_or_insert_with(histogram)
             .saturating_record(create_us);
