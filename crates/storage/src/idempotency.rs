@@ -34,10 +34,11 @@ pub enum Keyed {
 impl Storage {
     /// [`Storage::place_bid`] under an idempotency key, batched like any bid.
     ///
-    /// The key row is claimed in the batch's transaction, after its auctions are locked:
-    /// a concurrent repeat waits on its unique index until that transaction ends, then
-    /// finds the stored outcome. A failure (database gone) stores nothing, so a retry is
-    /// decided afresh. The same key twice in one batch is decided once.
+    /// The key is looked up in the batch's transaction, after its auctions are locked,
+    /// and written once, with the outcome, before it commits: a concurrent repeat of the
+    /// same bid waits on the auction's lock, then finds the stored outcome (the rest of
+    /// the races: `batcher::keys`). A failure (database gone) stores nothing, so a retry
+    /// is decided afresh. The same key twice in one batch is decided once.
     pub async fn place_bid_once(
         &self,
         req: &BidRequest,

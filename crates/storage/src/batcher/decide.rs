@@ -11,7 +11,7 @@ use gavel_domain::{
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
-use super::keys::{self, KeyState, OwnedKey};
+use super::keys::{self, KeyState, OwnedKey, Raced};
 use crate::bids::Decision;
 use crate::rows::{bid_id, AuctionRow};
 use crate::{Keyed, StorageError};
@@ -46,23 +46,41 @@ pub(crate) async fn decide_batch(
     gone: impl Fn(usize) -> bool,
 ) -> Result<Vec<Result<Keyed, StorageError>>, StorageError> {
     let mut conn = crate::acquire(pool).await?;
-    let mut tx = conn.begin().await?;
-    let (answers, wrote) = decide_in(&mut tx, reqs, keys, gone).await?;
-    if wrote {
-        tx.commit().await?;
+    for _ in 0..RACES {
+        let mut tx = conn.begin().await?;
+        match decide_in(&mut tx, reqs, keys, &gone).await? {
+            Ok((answers, wrote)) => {
+                if wrote {
+                    tx.commit().await?;
+                }
+                return Ok(answers);
+            }
+            Err(Raced) => {
+                tx.rollback().await?;
+                tracing::debug!(
+                    bids = reqs.len(),
+                    "an idempotency key raced; deciding again"
+                );
+            }
+        }
     }
-    Ok(answers)
+    Err(StorageError::Unavailable)
 }
+
+/// Times a batch is decided again when a key it writes was written meanwhile by another
+/// transaction (each retry finds that key stored, so a second race needs yet another).
+const RACES: usize = 3;
 
 /// Decides `reqs` inside the caller's transaction: every bid, batched or alone, keyed or
 /// not, is decided and recorded here, by the same statements. Returns each bid's answer
-/// and whether anything was written (then the caller commits).
-pub(crate) async fn decide_in(
+/// and whether anything was written (then the caller commits), or `Raced` (then the
+/// caller rolls back and decides the batch again).
+pub(super) async fn decide_in(
     tx: &mut sqlx::PgConnection,
     reqs: &[BidRequest],
     keys: &[Option<OwnedKey>],
-    gone: impl Fn(usize) -> bool,
-) -> Result<(Vec<Result<Keyed, StorageError>>, bool), StorageError> {
+    gone: &impl Fn(usize) -> bool,
+) -> Result<Result<Answers, Raced>, StorageError> {
     let mut ids: Vec<i64> = reqs.iter().map(|r| r.auction_id.get()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -92,15 +110,17 @@ pub(crate) async fn decide_in(
         );
     }
     // Keys after the locks, on every path: see `keys`.
-    let states = keys::claim(tx, reqs, keys, &gone).await?;
-    let mut wrote = states.iter().any(|s| matches!(s, KeyState::Claimed));
+    let states = keys::look_up(tx, reqs, keys, gone).await?;
+    let mut wrote = states.iter().any(|s| matches!(s, KeyState::Fresh));
     let mut already_bid = sealed_bidders(tx, reqs, &auctions).await?;
 
     let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(reqs.len());
     let mut pending = Vec::new();
     for (index, req) in reqs.iter().enumerate() {
-        let claimed = matches!(states[index], KeyState::Claimed);
-        if !states[index].decided() || (gone(index) && !claimed) {
+        // A new key's bid is decided even when its sender has left since: the key is
+        // written with an outcome, and only a real one will do.
+        let fresh = matches!(states[index], KeyState::Fresh);
+        if !states[index].decided() || (gone(index) && !fresh) {
             // Nobody will read it, or it is answered otherwise: any refusal will do.
             decisions.push(Some(Err(BidRejection::UnknownAuction)));
             continue;
@@ -160,9 +180,14 @@ pub(crate) async fn decide_in(
         .into_iter()
         .map(|d| d.unwrap_or(Err(BidRejection::UnknownAuction)))
         .collect();
-    keys::store(tx, reqs, keys, &states, &decisions).await?;
-    Ok((keys::answers(states, &decisions), wrote))
+    if let Err(raced) = keys::store(tx, reqs, keys, &states, &decisions).await? {
+        return Ok(Err(raced));
+    }
+    Ok(Ok((keys::answers(states, &decisions), wrote)))
 }
+
+/// Each bid's answer, in order, and whether the transaction wrote anything.
+pub(super) type Answers = (Vec<Result<Keyed, StorageError>>, bool);
 
 /// The (auction, bidder) pairs of the batch's sealed auctions that already hold a bid.
 async fn sealed_bidders(

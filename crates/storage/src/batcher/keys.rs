@@ -1,8 +1,13 @@
-//! Idempotency keys inside a batch: claimed in the batch's transaction once its auctions
-//! are locked (the same order on every path, so a keyed bid never waits for a key while
-//! holding a lock another waits for), their outcomes stored before it commits.
+//! Idempotency keys inside a batch: looked up in the batch's transaction once its auctions
+//! are locked, and written once, with their outcomes, before it commits.
+//!
+//! A key is not claimed ahead of its decision: a repeat of a committed key is found by the
+//! lookup, and a repeat of the same bid racing on another instance waits on the auction's
+//! row lock, then finds it. What remains (the same key on another auction, committed by a
+//! concurrent transaction between the lookup and the write) makes the write come back
+//! short: the batch is rolled back and decided again, and then finds the stored outcome.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use gavel_domain::{BidOutcome, BidRequest};
 use sqlx::types::Json;
@@ -24,31 +29,33 @@ pub(crate) struct OwnedKey {
 pub(super) enum KeyState {
     /// No key: decided as any bid.
     Unkeyed,
-    /// Its key is claimed by this transaction: decided, and its outcome stored.
-    Claimed,
+    /// Its key is new: decided, and its outcome stored with the key.
+    Fresh,
     /// Seen before (committed): answered from the stored row, not decided again.
     Stored(Keyed),
     /// The same key twice in this batch, the same request: answered as the first, `.0`.
     Repeats(usize),
     /// The same key twice in this batch, another request.
     ReusedHere,
-    /// Its sender stopped waiting before the key was claimed: not decided.
+    /// Its sender stopped waiting before the batch took it: not decided.
     Gone,
-    /// The stored row vanished between two statements (pruned): retry.
-    Vanished,
 }
 
 impl KeyState {
     /// Whether the bid is decided in this batch.
     pub(super) fn decided(&self) -> bool {
-        matches!(self, KeyState::Unkeyed | KeyState::Claimed)
+        matches!(self, KeyState::Unkeyed | KeyState::Fresh)
     }
 }
 
-/// Claims the batch's keys (the first of each); reads what is stored for those claimed
-/// before. A concurrent claim of the same key waits on the unique index until the other
-/// transaction ends, then reads its outcome.
-pub(super) async fn claim(
+/// The key written with another's outcome by a concurrent transaction: the batch is
+/// decided again (see the module's note).
+#[derive(Debug)]
+pub(super) struct Raced;
+
+/// Sorts the batch's keyed bids: the first of each key is looked up (committed before, it
+/// is answered from its stored row); later ones repeat it or reuse it.
+pub(super) async fn look_up(
     tx: &mut sqlx::PgConnection,
     reqs: &[BidRequest],
     keys: &[Option<OwnedKey>],
@@ -56,7 +63,7 @@ pub(super) async fn claim(
 ) -> Result<Vec<KeyState>, StorageError> {
     let mut states = Vec::with_capacity(reqs.len());
     let mut first: HashMap<(i64, &str), usize> = HashMap::new();
-    let (mut bidders, mut names, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut bidders, mut names) = (Vec::new(), Vec::new());
     for (i, (req, key)) in reqs.iter().zip(keys).enumerate() {
         let Some(key) = key else {
             states.push(KeyState::Unkeyed);
@@ -80,86 +87,59 @@ pub(super) async fn claim(
                 first.insert(id, i);
                 bidders.push(id.0);
                 names.push(key.key.clone());
-                hashes.push(key.request_hash.clone());
-                states.push(KeyState::Claimed);
+                states.push(KeyState::Fresh);
             }
         }
     }
     if bidders.is_empty() {
         return Ok(states);
     }
-    // A placeholder outcome, replaced before commit; never visible to others.
-    let claimed: HashSet<(i64, String)> = sqlx::query!(
-        r#"INSERT INTO idempotency_keys (bidder_id, key, request_hash, outcome)
-           SELECT b, k, h, 'null'::JSONB FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BYTEA[])
-                AS u(b, k, h)
-           ON CONFLICT (bidder_id, key) DO NOTHING
-           RETURNING bidder_id, key"#,
-        &bidders,
-        &names,
-        &hashes,
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|r| (r.bidder_id, r.key))
-    .collect();
-    if claimed.len() == bidders.len() {
-        return Ok(states);
-    }
-    let (seen_b, seen_k): (Vec<i64>, Vec<String>) = bidders
-        .iter()
-        .zip(&names)
-        .filter(|(b, k)| !claimed.contains(&(**b, (*k).clone())))
-        .map(|(b, k)| (*b, k.clone()))
-        .unzip();
     let stored: HashMap<(i64, String), (Vec<u8>, BidOutcome)> = sqlx::query!(
         r#"SELECT i.bidder_id, i.key, i.request_hash, i.outcome AS "outcome!: Json<BidOutcome>"
            FROM idempotency_keys i
            JOIN UNNEST($1::BIGINT[], $2::TEXT[]) AS u(b, k) ON i.bidder_id = u.b AND i.key = u.k"#,
-        &seen_b,
-        &seen_k,
+        &bidders,
+        &names,
     )
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
     .map(|r| ((r.bidder_id, r.key), (r.request_hash, r.outcome.0)))
     .collect();
+    if stored.is_empty() {
+        return Ok(states);
+    }
     for (i, state) in states.iter_mut().enumerate() {
-        if !matches!(state, KeyState::Claimed) {
-            continue;
-        }
-        let (Some(key), bidder) = (&keys[i], reqs[i].bidder_id.get()) else {
+        let (KeyState::Fresh, Some(key)) = (&state, &keys[i]) else {
             continue;
         };
-        let id = (bidder, key.key.clone());
-        if claimed.contains(&id) {
-            continue;
-        }
-        *state = match stored.get(&id) {
+        *state = match stored.get(&(reqs[i].bidder_id.get(), key.key.clone())) {
             Some((hash, outcome)) if *hash == key.request_hash => {
                 KeyState::Stored(Keyed::Replay(outcome.clone()))
             }
             Some(_) => KeyState::Stored(Keyed::KeyReused),
-            None => KeyState::Vanished,
+            None => continue,
         };
     }
     Ok(states)
 }
 
-/// Stores the outcome of every bid whose key this batch claimed.
+/// Writes every new key with its bid's outcome, in one statement. `Raced` when one was
+/// written meanwhile by a concurrent transaction (the caller rolls back).
 pub(super) async fn store(
     tx: &mut sqlx::PgConnection,
     reqs: &[BidRequest],
     keys: &[Option<OwnedKey>],
     states: &[KeyState],
     decisions: &[Decision],
-) -> Result<(), StorageError> {
-    let (mut bidders, mut names, mut outcomes) = (Vec::new(), Vec::new(), Vec::new());
+) -> Result<Result<(), Raced>, StorageError> {
+    let (mut bidders, mut names, mut hashes, mut outcomes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (i, state) in states.iter().enumerate() {
-        if let (KeyState::Claimed, Some(key)) = (state, &keys[i]) {
+        if let (KeyState::Fresh, Some(key)) = (state, &keys[i]) {
             bidders.push(reqs[i].bidder_id.get());
             names.push(key.key.clone());
+            hashes.push(key.request_hash.clone());
             outcomes.push(
                 serde_json::to_value(BidOutcome::of(&decisions[i]))
                     .map_err(|e| StorageError::Corrupt(format!("an outcome as JSON: {e}")))?,
@@ -167,19 +147,29 @@ pub(super) async fn store(
         }
     }
     if bidders.is_empty() {
-        return Ok(());
+        return Ok(Ok(()));
     }
-    sqlx::query!(
-        r#"UPDATE idempotency_keys i SET outcome = u.o
-           FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::JSONB[]) AS u(b, k, o)
-           WHERE i.bidder_id = u.b AND i.key = u.k"#,
+    let written = sqlx::query_scalar!(
+        r#"WITH w AS (
+               INSERT INTO idempotency_keys (bidder_id, key, request_hash, outcome)
+               SELECT b, k, h, o
+               FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BYTEA[], $4::JSONB[]) AS u(b, k, h, o)
+               ON CONFLICT (bidder_id, key) DO NOTHING
+               RETURNING 1
+           )
+           SELECT count(*) AS "n!" FROM w"#,
         &bidders,
         &names,
+        &hashes,
         &outcomes,
     )
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    Ok(())
+    Ok(if written as usize == bidders.len() {
+        Ok(())
+    } else {
+        Err(Raced)
+    })
 }
 
 /// Each bid's answer, once the batch's decisions are known: a repeat within the batch is
@@ -191,12 +181,11 @@ pub(super) fn answers(
     let mut out: Vec<Result<Keyed, StorageError>> = Vec::with_capacity(states.len());
     for (i, state) in states.into_iter().enumerate() {
         let answer = match state {
-            KeyState::Unkeyed | KeyState::Claimed | KeyState::Gone => {
+            KeyState::Unkeyed | KeyState::Fresh | KeyState::Gone => {
                 Ok(Keyed::Fresh(decisions[i].clone()))
             }
             KeyState::Stored(keyed) => Ok(keyed),
             KeyState::ReusedHere => Ok(Keyed::KeyReused),
-            KeyState::Vanished => Err(StorageError::Unavailable),
             // The first occurrence comes earlier, so its answer is known.
             KeyState::Repeats(j) => match &out[j] {
                 Ok(Keyed::Fresh(d)) => Ok(Keyed::Replay(BidOutcome::of(d))),

@@ -264,3 +264,52 @@ async fn keyed_bids_share_the_batch_and_one_key_twice_is_decided_once(pool: PgPo
         "{repeat:?}"
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_key_written_meanwhile_by_another_transaction_undoes_the_decision(pool: PgPool) {
+    use gavel_storage::{IdempotencyKey, Keyed};
+    use sqlx::Connection as _;
+    let s = storage(pool.clone(), BatchSettings::default()).await;
+    let b1 = bidder(&s, 1).await;
+    let (a, other) = (
+        auction(&s, AuctionKind::English).await,
+        auction(&s, AuctionKind::English).await,
+    );
+    // Another transaction writes the key (as a bid on another auction would) and has not
+    // committed: the batch cannot see it when it looks, and meets it when it writes.
+    let mut conn = sqlx::PgConnection::connect_with(&pool.connect_options())
+        .await
+        .unwrap();
+    let mut elsewhere = conn.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO idempotency_keys (bidder_id, key, request_hash, outcome)
+         VALUES ($1, 'k', $2, '{\"refused\": \"already_bid\"}')",
+    )
+    .bind(b1.get())
+    .bind(vec![2u8; 32])
+    .execute(&mut *elsewhere)
+    .await
+    .unwrap();
+    let keyed = tokio::spawn({
+        let s = s.clone();
+        async move {
+            s.place_bid_once(
+                &bid(a, b1, "5"),
+                IdempotencyKey {
+                    key: "k",
+                    request_hash: &[1; 32],
+                },
+                None,
+            )
+            .await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!keyed.is_finished(), "the key's write did not wait");
+    elsewhere.commit().await.unwrap();
+    // Decided again, it finds the key stored with another request.
+    let answer = keyed.await.unwrap().unwrap();
+    assert!(matches!(answer, Keyed::KeyReused), "{answer:?}");
+    assert_eq!(s.get_auction(a).await.unwrap().bid_count, 0);
+    assert_eq!(s.get_auction(other).await.unwrap().bid_count, 0);
+}
