@@ -11,29 +11,10 @@ use crate::rows::AuctionRow;
 use crate::{Storage, StorageError};
 
 impl Storage {
-    /// Stores a validated auction.
+    /// Stores a validated auction (with the others created meanwhile, in one statement).
     pub async fn create_auction(&self, a: &NewAuction) -> Result<Auction, StorageError> {
-        sqlx::query_as!(
-            AuctionRow,
-            r#"INSERT INTO auctions (title, kind, currency, reserve_price, min_increment,
-                                     extend_secs, starts_at, ends_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-               RETURNING id, title, kind, currency, reserve_price, min_increment, extend_secs,
-                         starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
-                         highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
-                         clearing_price, notice, created_at, now() AS "db_now!""#,
-            a.title,
-            a.kind.as_str(),
-            a.currency,
-            a.reserve_price.as_decimal(),
-            a.min_increment.as_decimal(),
-            a.extend_secs,
-            a.starts_at,
-            a.ends_at,
-        )
-        .fetch_one(&mut *self.conn().await?)
-        .await?
-        .try_into()
+        self.db()?;
+        self.creator().submit(a.clone()).await
     }
 
     /// One auction.

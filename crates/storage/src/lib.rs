@@ -5,6 +5,7 @@ pub mod auctions;
 mod batcher;
 pub mod bidders;
 pub mod bids;
+mod creations;
 pub mod error;
 mod failover;
 pub mod idempotency;
@@ -67,6 +68,8 @@ pub struct Storage {
     batch: BatchSettings,
     /// The group-commit workers, started by the first bid (they need a runtime).
     batcher: Arc<OnceLock<batcher::Batcher>>,
+    /// The auction-creation worker, started by the first creation.
+    creator: Arc<OnceLock<creations::Creator>>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -90,6 +93,16 @@ impl Storage {
             .min_connections(0)
             .acquire_timeout(settings.acquire_timeout)
             .test_before_acquire(false)
+            // Every statement here is short. Planned on stale statistics (a young table,
+            // a fresh standby), one may look costly enough for PostgreSQL to compile it
+            // first, which took 10 to 150 ms a statement: settlement then fell seconds
+            // behind. A setting of the session, so it also passes through a pooler.
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor as _;
+                    conn.execute("SET jit = off").await.map(|_| ())
+                })
+            })
             .before_acquire(|_, meta| Box::pin(async move { Ok(keep(&meta)) }))
             .after_release(|_, meta| Box::pin(async move { Ok(keep(&meta)) }))
             .connect_lazy_with(options);
@@ -103,6 +116,7 @@ impl Storage {
             migrated: Arc::new(AtomicBool::new(false)),
             batch: BatchSettings::default(),
             batcher: Arc::default(),
+            creator: Arc::default(),
         }
     }
 
@@ -115,6 +129,11 @@ impl Storage {
     fn batcher(&self) -> &batcher::Batcher {
         self.batcher
             .get_or_init(|| batcher::Batcher::start(self.pool.clone(), self.batch))
+    }
+
+    fn creator(&self) -> &creations::Creator {
+        self.creator
+            .get_or_init(|| creations::Creator::start(self.pool.clone()))
     }
 
     /// The underlying pool.

@@ -357,15 +357,24 @@ impl Losers {
             return Ok(Default::default());
         }
         let rows = sqlx::query_scalar!(
+            // Per auction (LATERAL), so each reads its own bids by index: joined as a set,
+            // the planner may scan the whole bids table, and settlement then slows as it
+            // grows.
             r#"INSERT INTO loss_notices (auction_id, bidder_id, bid_id, loss_reason, min_to_win, url)
-               SELECT DISTINCT ON (b.auction_id, b.bidder_id)
-                      b.auction_id, b.bidder_id, b.id, u.reason, u.min_to_win, h.webhook_url
-               FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::SMALLINT[], $4::NUMERIC[])
-                    AS u(auction_id, winner, reason, min_to_win)
-               JOIN bids b ON b.auction_id = u.auction_id
-               JOIN bidders h ON h.id = b.bidder_id AND h.webhook_url IS NOT NULL
-               WHERE b.bidder_id IS DISTINCT FROM u.winner
-               ORDER BY b.auction_id, b.bidder_id, b.amount DESC, b.id
+               SELECT l.auction_id, l.bidder_id, l.id, l.reason, l.min_to_win, l.url
+               FROM (
+                   SELECT b.auction_id, b.bidder_id, b.id, u.reason, u.min_to_win,
+                          (SELECT h.webhook_url FROM bidders h WHERE h.id = b.bidder_id) AS url
+                   FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::SMALLINT[], $4::NUMERIC[])
+                        AS u(auction_id, winner, reason, min_to_win)
+                   CROSS JOIN LATERAL (
+                       SELECT DISTINCT ON (x.bidder_id) x.auction_id, x.bidder_id, x.id
+                       FROM bids x
+                       WHERE x.auction_id = u.auction_id AND x.bidder_id IS DISTINCT FROM u.winner
+                       ORDER BY x.bidder_id, x.amount DESC, x.id
+                   ) b
+               ) l
+               WHERE l.url IS NOT NULL
                RETURNING auction_id"#,
             &self.auction,
             &self.winner as &[Option<i64>],

@@ -5,4 +5,5 @@ mod common;
 
 mod batches;
 mod bids;
+mod creations;
 mod records;
