@@ -63,6 +63,8 @@ pub struct Services {
     closer_wakes_at: std::sync::atomic::AtomicI64,
     /// Wakes the notice sender when settlement has queued notices.
     notices_queued: tokio::sync::Notify,
+    /// Notices this instance's settlement just queued, leased to it: sent without a claim.
+    fresh_notices: std::sync::Mutex<Vec<gavel_storage::DueNotice>>,
     /// Turns bearer tokens into callers.
     auth: Authenticator,
     /// Auction events for open streams, on this and other instances.
@@ -99,6 +101,7 @@ impl Services {
             closer: tokio::sync::Notify::new(),
             closer_wakes_at: std::sync::atomic::AtomicI64::new(0),
             notices_queued: tokio::sync::Notify::new(),
+            fresh_notices: std::sync::Mutex::default(),
             streams: streams::StreamLimits::new(settings.streams),
             auth: Authenticator::new(admin_token),
             events: Arc::new(EventHub::default()),

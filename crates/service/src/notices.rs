@@ -45,6 +45,8 @@ impl Default for WebhookSettings {
 
 /// Notices claimed per round.
 pub(crate) const BATCH: i64 = 256;
+/// Most notices handed from settlement to the sender and not yet sent.
+const FRESH_CAP: usize = 20_000;
 
 /// The `Gavel-Signature` value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
@@ -174,12 +176,38 @@ impl Services {
         Ok(self.storage.notices_of(id).await?)
     }
 
-    /// Delivers every due notice once; returns how many were attempted.
+    /// How long a notice is leased to the instance sending it: longer than one attempt, so
+    /// no other instance sends the same notice meanwhile.
+    pub(crate) fn notice_lease(&self) -> i32 {
+        (self.webhooks.timeout.as_secs() as i32).saturating_add(30)
+    }
+
+    /// Passes notices this instance just queued (leased to it) to the sender, and wakes it.
+    pub(crate) fn hand_to_sender(&self, notices: Vec<DueNotice>) {
+        let mut fresh = self.fresh_notices.lock().unwrap_or_else(|e| e.into_inner());
+        // Past the cap (webhooks slower than settlement), the rest wait in PostgreSQL for
+        // their lease to run out, then are claimed like any due notice.
+        let room = FRESH_CAP.saturating_sub(fresh.len());
+        fresh.extend(notices.into_iter().take(room));
+        drop(fresh);
+        self.notices_queued.notify_one();
+    }
+
+    /// Sends the notices settlement handed over; returns how many were attempted.
+    pub async fn deliver_fresh_notices(&self) -> usize {
+        let fresh =
+            std::mem::take(&mut *self.fresh_notices.lock().unwrap_or_else(|e| e.into_inner()));
+        self.deliver(fresh).await
+    }
+
+    /// Claims and delivers every due notice once (retries, and notices no instance is
+    /// sending); returns how many were attempted.
     pub async fn deliver_notices(&self) -> usize {
-        let settings = &self.webhooks;
-        // The lease outlives one attempt, so no other instance sends the same notice meanwhile.
-        let lease = (settings.timeout.as_secs() as i32).saturating_add(30);
-        let due = match self.storage.claim_due_notices(BATCH, lease).await {
+        let due = match self
+            .storage
+            .claim_due_notices(BATCH, self.notice_lease())
+            .await
+        {
             Ok(due) => due,
             Err(StorageError::Unavailable) => return 0,
             Err(e) => {
@@ -187,13 +215,21 @@ impl Services {
                 return 0;
             }
         };
+        self.deliver(due).await
+    }
+
+    /// One attempt at each of `due`, at once, then their outcomes recorded.
+    async fn deliver(&self, due: Vec<DueNotice>) -> usize {
         let n = due.len();
+        if n == 0 {
+            return 0;
+        }
         let attempts = due.into_iter().map(|notice| self.deliver_one(notice));
         let made = futures::future::join_all(attempts).await;
         // One statement for the whole round: a busy exchange means hundreds a second.
         if let Err(e) = self.storage.record_attempts(&made).await {
             // The lease runs out and the notices are tried again: at least once, never lost.
-            tracing::warn!(error = %e, "could not record win-notice attempts");
+            tracing::warn!(error = %e, "could not record notice attempts");
         }
         n
     }

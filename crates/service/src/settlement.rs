@@ -23,7 +23,11 @@ impl Services {
     pub async fn settle_due(&self) -> usize {
         let mut total = 0;
         loop {
-            let settled = match self.storage.settle_due(SETTLE_BATCH).await {
+            let settlement = match self
+                .storage
+                .settle_due(SETTLE_BATCH, self.notice_lease())
+                .await
+            {
                 Ok(s) => s,
                 Err(StorageError::Unavailable) => return total,
                 Err(e) => {
@@ -31,12 +35,13 @@ impl Services {
                     return total;
                 }
             };
+            let settled = settlement.auctions;
             let full = settled.len() as i64 == SETTLE_BATCH;
             total += settled.len();
             let ids: Vec<AuctionId> = settled.iter().map(|s| s.auction.id).collect();
-            if settled.iter().any(|s| s.notice_queued || s.losers_told) {
+            if !settlement.notices.is_empty() {
                 // Sent now rather than at the sender's next tick: exchanges act on them.
-                self.notices_queued.notify_one();
+                self.hand_to_sender(settlement.notices);
             }
             for s in settled {
                 let auction = s.auction;

@@ -52,9 +52,10 @@ impl Storage {
         )
         .fetch_one(&mut *tx)
         .await?;
-        let mut losers = crate::notices::Losers::default();
+        let mut losers = crate::losers::Losers::default();
         losers.push(id.get(), None, LossReason::Cancelled, None);
-        losers.queue(&mut tx).await?;
+        // Due at once: the sender claims them at its next round.
+        losers.queue(&mut tx, 0).await?;
         tx.commit().await?;
         row.try_into()
     }

@@ -9,6 +9,7 @@ mod creations;
 pub mod error;
 mod failover;
 pub mod idempotency;
+mod losers;
 pub mod notices;
 mod rows;
 mod sent_notices;
@@ -28,7 +29,7 @@ pub use bids::Decision;
 pub use error::StorageError;
 pub use idempotency::{IdempotencyKey, Keyed};
 pub use notices::{Attempt, DueNotice, NoticeRef, Outbox};
-pub use settlement::SettledAuction;
+pub use settlement::{SettledAuction, Settlement};
 
 /// The embedded migrations of `migrations/` at the workspace root. A database migrated by
 /// a newer release is accepted (`ignore_missing`), so rolling back to the previous binary

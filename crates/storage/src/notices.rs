@@ -1,9 +1,8 @@
-//! Notices, win and loss: queuing loss notices, claiming due notices and recording
+//! Notices, win and loss: claiming due notices and recording
 //! delivery attempts. Each kind has its own outbox table; one sender serves both.
 
 use chrono::{DateTime, Utc};
 use gavel_domain::{LossNotice, LossReason, Notice, WinNotice};
-use rust_decimal::Decimal;
 
 use crate::rows::{auction_id, bid_id, bidder_id, money};
 use crate::{Storage, StorageError};
@@ -319,70 +318,4 @@ fn columns(
         cols.3.push(retry_at);
     }
     cols
-}
-
-/// Who lost auctions just settled or cancelled, as the queuing statement takes them: per
-/// auction, its winner (if any), why the others lost and what would have won.
-#[derive(Debug, Default)]
-pub(crate) struct Losers {
-    pub auction: Vec<i64>,
-    pub winner: Vec<Option<i64>>,
-    pub reason: Vec<i16>,
-    pub min_to_win: Vec<Option<Decimal>>,
-}
-
-impl Losers {
-    /// Adds one auction.
-    pub fn push(
-        &mut self,
-        auction: i64,
-        winner: Option<i64>,
-        reason: LossReason,
-        min: Option<Decimal>,
-    ) {
-        self.auction.push(auction);
-        self.winner.push(winner);
-        self.reason.push(reason.code());
-        self.min_to_win.push(min);
-    }
-
-    /// Queues one loss notice per bidder with a webhook that bid on these auctions and did
-    /// not win, naming its highest bid (earliest among equals): one statement for all.
-    /// Returns the auctions whose losers were told.
-    pub async fn queue(
-        &self,
-        tx: &mut sqlx::PgConnection,
-    ) -> Result<std::collections::HashSet<i64>, StorageError> {
-        if self.auction.is_empty() {
-            return Ok(Default::default());
-        }
-        let rows = sqlx::query_scalar!(
-            // Per auction (LATERAL), so each reads its own bids by index: joined as a set,
-            // the planner may scan the whole bids table, and settlement then slows as it
-            // grows.
-            r#"INSERT INTO loss_notices (auction_id, bidder_id, bid_id, loss_reason, min_to_win, url)
-               SELECT l.auction_id, l.bidder_id, l.id, l.reason, l.min_to_win, l.url
-               FROM (
-                   SELECT b.auction_id, b.bidder_id, b.id, u.reason, u.min_to_win,
-                          (SELECT h.webhook_url FROM bidders h WHERE h.id = b.bidder_id) AS url
-                   FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::SMALLINT[], $4::NUMERIC[])
-                        AS u(auction_id, winner, reason, min_to_win)
-                   CROSS JOIN LATERAL (
-                       SELECT DISTINCT ON (x.bidder_id) x.auction_id, x.bidder_id, x.id
-                       FROM bids x
-                       WHERE x.auction_id = u.auction_id AND x.bidder_id IS DISTINCT FROM u.winner
-                       ORDER BY x.bidder_id, x.amount DESC, x.id
-                   ) b
-               ) l
-               WHERE l.url IS NOT NULL
-               RETURNING auction_id"#,
-            &self.auction,
-            &self.winner as &[Option<i64>],
-            &self.reason,
-            &self.min_to_win as &[Option<Decimal>],
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        Ok(rows.into_iter().collect())
-    }
 }

@@ -9,9 +9,19 @@ use gavel_domain::notice::loss_terms;
 use gavel_domain::settlement::BIDS_NEEDED;
 use gavel_domain::{settle, Auction, SettlementBid};
 
-use crate::notices::Losers;
+use crate::losers::Losers;
+use crate::notices::{DueNotice, Outbox};
 use crate::rows::{bid_id, bidder_id, kind, money, AuctionRow};
 use crate::{Storage, StorageError};
+
+/// What one settlement round did.
+#[derive(Debug, Default)]
+pub struct Settlement {
+    /// The auctions it settled.
+    pub auctions: Vec<SettledAuction>,
+    /// The notices it queued, leased to the caller: sent without a claim.
+    pub notices: Vec<DueNotice>,
+}
 
 /// An auction this call settled.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,13 +35,19 @@ pub struct SettledAuction {
 }
 
 impl Storage {
-    /// Settles up to `limit` auctions whose end has passed, in one transaction.
+    /// Settles up to `limit` auctions whose end has passed, in one transaction. The notices
+    /// it queues are leased for `lease_secs` and returned, so the caller sends them at once
+    /// (another instance takes them only if the lease runs out).
     ///
     /// Rows are claimed with `FOR UPDATE SKIP LOCKED` and settled under that lock, so
     /// instances running this at once never settle one auction twice; an auction locked
     /// by a bid in flight is simply taken on the next round. The domain decides each
     /// outcome from the auction's best bids (a window query fetches only those).
-    pub async fn settle_due(&self, limit: i64) -> Result<Vec<SettledAuction>, StorageError> {
+    pub async fn settle_due(
+        &self,
+        limit: i64,
+        lease_secs: i32,
+    ) -> Result<Settlement, StorageError> {
         let mut conn = self.conn().await?;
         let mut tx = conn.begin().await?;
         let due = sqlx::query!(
@@ -45,7 +61,7 @@ impl Storage {
         .fetch_all(&mut *tx)
         .await?;
         if due.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Settlement::default());
         }
         let ids: Vec<i64> = due.iter().map(|a| a.id).collect();
         let mut best: HashMap<i64, Vec<SettlementBid>> = HashMap::with_capacity(due.len());
@@ -86,15 +102,15 @@ impl Storage {
             .iter()
             .filter_map(|(_, o)| o.winner.map(|w| w.bidder_id.get()))
             .collect();
-        let hooks: HashMap<i64, String> = sqlx::query!(
-            r#"SELECT id, webhook_url AS "webhook_url!" FROM bidders
+        let hooks: HashMap<i64, (String, String)> = sqlx::query!(
+            r#"SELECT id, webhook_url AS "webhook_url!", webhook_secret FROM bidders
                WHERE id = ANY($1) AND webhook_url IS NOT NULL"#,
             &winners
         )
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
-        .map(|r| (r.id, r.webhook_url))
+        .map(|r| (r.id, (r.webhook_url, r.webhook_secret)))
         .collect();
 
         let mut col_id = Vec::with_capacity(outcomes.len());
@@ -105,7 +121,7 @@ impl Storage {
         let (mut n_auction, mut n_bidder, mut n_url) = (Vec::new(), Vec::new(), Vec::new());
         for (id, o) in &outcomes {
             let w = o.winner;
-            let url = w.and_then(|w| hooks.get(&w.bidder_id.get()));
+            let url = w.and_then(|w| hooks.get(&w.bidder_id.get()).map(|(url, _)| url));
             col_id.push(*id);
             col_winner.push(w.map(|w| w.bidder_id.get()));
             col_bid.push(w.map(|w| w.bid_id.get()));
@@ -141,33 +157,61 @@ impl Storage {
         )
         .fetch_all(&mut *tx)
         .await?;
+        let mut wins: HashMap<i64, (i64, String)> = HashMap::new();
         if !n_auction.is_empty() {
             // The notices' bodies are rendered at delivery from the settled auctions.
-            sqlx::query!(
-                "INSERT INTO win_notices (auction_id, bidder_id, url)
-                 SELECT a, b, u FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[]) AS n(a, b, u)",
+            wins = sqlx::query!(
+                r#"INSERT INTO win_notices (auction_id, bidder_id, url, next_attempt_at)
+                   SELECT a, b, u, now() + make_interval(secs => $4)
+                   FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[]) AS n(a, b, u)
+                   RETURNING id, notice_id::TEXT AS "notice_id!", auction_id"#,
                 &n_auction,
                 &n_bidder,
                 &n_url,
+                f64::from(lease_secs),
             )
-            .execute(&mut *tx)
-            .await?;
-        }
-        let told = losers.queue(&mut tx).await?;
-        tx.commit().await?;
-        let queued: std::collections::HashSet<i64> = n_auction.into_iter().collect();
-        closed
+            .fetch_all(&mut *tx)
+            .await?
             .into_iter()
-            .map(|row| {
-                let notice_queued = queued.contains(&row.id);
-                let losers_told = told.contains(&row.id);
-                Ok(SettledAuction {
-                    auction: row.try_into()?,
-                    notice_queued,
-                    losers_told,
-                })
-            })
-            .collect()
+            .map(|r| (r.auction_id, (r.id, r.notice_id)))
+            .collect();
+        }
+        let losses = losers.queue(&mut tx, lease_secs).await?;
+        tx.commit().await?;
+        let closed: HashMap<i64, Auction> = closed
+            .into_iter()
+            .map(|row| Ok((row.id, Auction::try_from(row)?)))
+            .collect::<Result<_, StorageError>>()?;
+        let mut notices = Vec::with_capacity(wins.len() + losses.len());
+        let mut told = std::collections::HashSet::new();
+        for loss in losses {
+            let a = closed.get(&loss.auction_id).ok_or_else(|| {
+                StorageError::Corrupt("a loss notice for an auction not settled".into())
+            })?;
+            let result = a.result.as_ref().ok_or_else(|| {
+                StorageError::Corrupt("a settled auction without a result".into())
+            })?;
+            told.insert(loss.auction_id);
+            notices.push(loss.due(
+                result.winner.map(|w| w.clearing_price),
+                &a.currency,
+                result.closed_at,
+            )?);
+        }
+        let mut auctions = Vec::with_capacity(closed.len());
+        for (id, auction) in closed {
+            let win = wins.remove(&id);
+            if let Some((row_id, notice_id)) = &win {
+                notices.push(win_notice(*row_id, notice_id, &auction, &hooks)?);
+            }
+            auctions.push(SettledAuction {
+                notice_queued: win.is_some(),
+                losers_told: told.contains(&id),
+                auction,
+            });
+        }
+        auctions.sort_by_key(|s| s.auction.ends_at);
+        Ok(Settlement { auctions, notices })
     }
 
     /// How long until the next unsettled auction ends (zero when one already has), or
@@ -181,4 +225,34 @@ impl Storage {
         .await?;
         Ok(secs.map(|s| Duration::from_secs_f64(s.max(0.0))))
     }
+}
+
+/// The win notice just queued for `auction` (row `id`), as the sender takes it.
+fn win_notice(
+    id: i64,
+    notice_id: &str,
+    auction: &Auction,
+    hooks: &HashMap<i64, (String, String)>,
+) -> Result<DueNotice, StorageError> {
+    let corrupt =
+        || StorageError::Corrupt(format!("win notice {id} for an auction without a winner"));
+    let result = auction.result.as_ref().ok_or_else(corrupt)?;
+    let winner = result.winner.ok_or_else(corrupt)?;
+    let (url, secret) = hooks.get(&winner.bidder_id.get()).ok_or_else(corrupt)?;
+    Ok(DueNotice {
+        id,
+        outbox: Outbox::Wins,
+        notice: gavel_domain::Notice::Won(gavel_domain::WinNotice {
+            notice_id: notice_id.to_string(),
+            auction_id: auction.id,
+            bid_id: winner.bid_id,
+            bidder_id: winner.bidder_id,
+            clearing_price: winner.clearing_price,
+            currency: auction.currency.clone(),
+            closed_at: result.closed_at,
+        }),
+        url: url.clone(),
+        attempts: 0,
+        webhook_secret: secret.clone(),
+    })
 }

@@ -96,19 +96,24 @@ where
     }
 }
 
-/// Sends notices as they fall due: at once when this instance settled auctions with
-/// notices, at the next tick for retries and other instances' notices, and again without
-/// waiting while a whole batch was due.
+/// Sends notices: at once those this instance's settlement queued (leased to it, so no
+/// claim is needed), and at each tick the due ones (retries, other instances' notices,
+/// cancellations), again without waiting while a whole batch was due.
 async fn sender(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(NOTICE_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(NOTICE_TICK) => {}
-            _ = services.notices_queued.notified() => {}
+        let claim = tokio::select! {
+            _ = tick.tick() => true,
+            _ = services.notices_queued.notified() => false,
             _ = stop.changed() => return,
+        };
+        services.deliver_fresh_notices().await;
+        if claim {
+            while services.storage.is_migrated()
+                && services.deliver_notices().await == crate::notices::BATCH as usize
+            {}
         }
-        while services.storage.is_migrated()
-            && services.deliver_notices().await == crate::notices::BATCH as usize
-        {}
     }
 }
 
