@@ -1,7 +1,9 @@
 //! Prometheus metrics: every metric gavel exports is described here, once (the use cases
 //! record theirs through the `metrics` facade; gauges of the moment are read at scrape).
 
-use std::sync::{Arc, OnceLock};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -9,7 +11,9 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+use metrics::{
+    describe_counter, describe_gauge, describe_histogram, Counter, Gauge, Histogram, Unit,
+};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use gavel_service::auth::{hash_token, hashes_equal};
@@ -180,32 +184,63 @@ fn describe() {
     }
 }
 
-/// The route template a request matched, filled in by [`note_route`] once routing is
-/// done, read by [`track`] (which runs before routing, so it also sees fallbacks and
-/// timeouts).
-#[derive(Clone, Default)]
-struct RouteSlot(Arc<OnceLock<String>>);
+/// The route template a request matched, put on its response by [`note_route`] and read
+/// by [`track`] (which runs outside routing, so it also sees fallbacks and timeouts).
+#[derive(Clone, Copy)]
+struct RouteName(&'static str);
+
+/// A request's labels: method, route template, status.
+type LabelSet = (&'static str, &'static str, u16);
+
+thread_local! {
+    /// Route templates seen by this thread, each leaked once: templates are few and
+    /// fixed, so a request's labels cost no allocation.
+    static TEMPLATES: RefCell<HashSet<&'static str>> = RefCell::default();
+    /// The request counter and timer of each (method, route, status) this thread has
+    /// answered: the registry is looked up once per label set, not per request.
+    static HANDLES: RefCell<HashMap<LabelSet, (Counter, Histogram)>> = RefCell::default();
+}
+
+/// `template` as a `&'static str`, from this thread's table.
+fn interned(template: &str) -> &'static str {
+    TEMPLATES.with_borrow_mut(|names| match names.get(template) {
+        Some(name) => name,
+        None => {
+            let name: &'static str = Box::leak(template.into());
+            names.insert(name);
+            name
+        }
+    })
+}
 
 /// Counts and times every request, whatever answered it (a route, the 404 fallback, the
 /// timeout, load shedding), by method and route template: never the raw path (ids would
 /// explode the label set) nor a method no route serves.
-pub async fn track(mut req: Request, next: Next) -> Response {
+pub async fn track(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let _in_flight = InFlight::enter();
-    let slot = RouteSlot::default();
-    req.extensions_mut().insert(slot.clone());
     let method = method_label(req.method());
     let resp = next.run(req).await;
-    let route = slot.0.get().map_or("unmatched", String::as_str);
-    let status = resp.status().as_u16().to_string();
-    let labels = [
-        ("method", method.to_string()),
-        ("route", route.to_string()),
-        ("status", status),
-    ];
-    metrics::counter!("gavel_http_requests_total", &labels).increment(1);
-    metrics::histogram!("gavel_http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    let route = resp
+        .extensions()
+        .get::<RouteName>()
+        .map_or("unmatched", |r| r.0);
+    let key = (method, route, resp.status().as_u16());
+    HANDLES.with_borrow_mut(|handles| {
+        let (requests, duration) = handles.entry(key).or_insert_with(|| {
+            let labels = [
+                ("method", method.to_string()),
+                ("route", route.to_string()),
+                ("status", key.2.to_string()),
+            ];
+            (
+                metrics::counter!("gavel_http_requests_total", &labels),
+                metrics::histogram!("gavel_http_request_duration_seconds", &labels),
+            )
+        });
+        requests.increment(1);
+        duration.record(started.elapsed().as_secs_f64());
+    });
     resp
 }
 
@@ -213,29 +248,38 @@ pub async fn track(mut req: Request, next: Next) -> Response {
 /// it lives (also when the client goes away and the request is dropped).
 struct InFlight;
 
+/// The in-flight gauge, looked up once (the recorder is installed before any router is
+/// built: see `router`).
+fn in_flight() -> &'static Gauge {
+    static GAUGE: OnceLock<Gauge> = OnceLock::new();
+    GAUGE.get_or_init(|| metrics::gauge!("gavel_http_requests_in_flight"))
+}
+
 impl InFlight {
     fn enter() -> Self {
-        metrics::gauge!("gavel_http_requests_in_flight").increment(1.0);
+        in_flight().increment(1.0);
         InFlight
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        metrics::gauge!("gavel_http_requests_in_flight").decrement(1.0);
+        in_flight().decrement(1.0);
     }
 }
 
-/// Records the matched route template for [`track`] (a route layer: it runs only for
-/// requests that matched a route).
+/// Puts the matched route template on the response for [`track`] (a route layer: it runs
+/// only for requests that matched a route).
 pub async fn note_route(req: Request, next: Next) -> Response {
-    if let (Some(slot), Some(path)) = (
-        req.extensions().get::<RouteSlot>(),
-        req.extensions().get::<MatchedPath>(),
-    ) {
-        let _ = slot.0.set(path.as_str().to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| interned(p.as_str()));
+    let mut resp = next.run(req).await;
+    if let Some(route) = route {
+        resp.extensions_mut().insert(RouteName(route));
     }
-    next.run(req).await
+    resp
 }
 
 /// A method as a label: the ones HTTP defines, anything else `other`.

@@ -64,6 +64,8 @@ impl Default for HttpOptions {
 /// Builds the whole application: routes, then layers (outermost first): request id,
 /// trace, failure log, request-id propagation, CORS, compression, timeout, body limit.
 pub fn router(state: AppState, http: &HttpOptions) -> Router {
+    // Before any request: the metrics layers keep the handles they first look up.
+    let _ = metrics::handle();
     let (routes, doc) = routes(http.max_inflight).split_for_parts();
     let served = routes::openapi::Served::new(&openapi::finish(doc));
     let routes = routes
