@@ -7,30 +7,59 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-/// Bids with amounts rising per auction, a little jitter (some outbid, as in the bench's
-/// `bids`); 201 and 409 count as decided.
+/// Bids as gavel-loadgen's `bids` makes them (`amounts.rs`): per auction, the next minimum
+/// learnt from the answers (a `201`'s amount plus the increment, a `409`'s `min_amount`;
+/// the auction is told by the `X-Request-Id` gavel echoes), each bid a uniform
+/// -0.4..0.6 increments around it, and a shared bias (-2 after a `201`, +3 after a `409`,
+/// in thousandths of an increment) holding the accepted share at 60 %. The same mix, so
+/// the two tools measure the same work; 201 and 409 count as decided.
 const BIDS_LUA: &str = r#"
-local ids, n = {}, {}
-for id in string.gmatch(os.getenv("WRK_AUCTIONS"), "%d+") do ids[#ids + 1] = id; n[id] = 0 end
-local key = os.getenv("WRK_KEY")
--- Global, not local: done() reads it from each thread with thread:get.
+local ids, nextmin = {}, {}
+for id in string.gmatch(os.getenv("WRK_AUCTIONS"), "%d+") do ids[#ids + 1] = id; nextmin[id] = 10000 end
+local keys = {}
+for k in string.gmatch(os.getenv("WRK_KEYS"), "[^,]+") do keys[#keys + 1] = k end
+local inc, bias = 500, 0
+-- Global, not local: done() reads them from each thread with thread:get.
 decided = 0
+accepted = 0
 local i, threads = 0, {}
 function setup(thread) table.insert(threads, thread) end
+local function units(text)
+  local int, frac = string.match(text or "", "^(%d+)%.?(%d*)$")
+  if not int then return nil end
+  return tonumber(int) * 10000 + tonumber(string.sub(frac .. "0000", 1, 4))
+end
 function request()
   i = i + 1
   local id = ids[(i % #ids) + 1]
-  n[id] = n[id] + 1
-  local cents = 100 + 5 * math.max(0, n[id] + math.random(-2, 0))
-  local body = string.format('{"auction_id":%s,"amount":"%d.%02d"}', id, math.floor(cents / 100), cents % 100)
+  local u = -0.4 + math.random()
+  local amount = math.max(1, nextmin[id] + math.floor((u + bias / 1000) * inc + 0.5))
+  local body = string.format('{"auction_id":%s,"amount":"%d.%04d"}', id, math.floor(amount / 10000), amount % 10000)
   return wrk.format("POST", "/api/bids",
-    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, body)
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. keys[(i % #keys) + 1],
+     ["X-Request-Id"] = "a" .. id .. "-" .. i}, body)
 end
-function response(status) if status == 201 or status == 409 then decided = decided + 1 end end
+function response(status, headers, body)
+  local id = string.match(headers["x-request-id"] or headers["X-Request-Id"] or "", "^a(%d+)-")
+  if status == 201 then
+    decided = decided + 1
+    accepted = accepted + 1
+    bias = math.max(-500, bias - 2)
+    local v = units(string.match(body, '"amount":"([%d%.]+)"'))
+    if id and v and v + inc > nextmin[id] then nextmin[id] = v + inc end
+  elseif status == 409 then
+    decided = decided + 1
+    local v = units(string.match(body, '"min_amount":"([%d%.]+)"'))
+    if v then
+      bias = math.min(20000, bias + 3)
+      if id and v > nextmin[id] then nextmin[id] = v end
+    end
+  end
+end
 function done(summary)
-  local total = 0
-  for _, t in ipairs(threads) do total = total + t:get("decided") end
-  io.write(string.format("decided %d in %d us\n", total, summary.duration))
+  local total, ok = 0, 0
+  for _, t in ipairs(threads) do total = total + t:get("decided"); ok = ok + t:get("accepted") end
+  io.write(string.format("decided %d in %d us, accepted %d\n", total, summary.duration, ok))
 end
 "#;
 
@@ -51,19 +80,25 @@ pub fn check(s: &Setup<'_>) -> Result<Value, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let (key, ids) = rt.block_on(async {
+    // 100 auctions and 64 bidders, as gavel-loadgen's `bids` sets up.
+    let (keys, ids) = rt.block_on(async {
         let ids = crate::streams::auctions(s.gavel, s.token, 100).await?;
         let url = format!("{}/api/bidders", s.gavel);
-        let v = crate::streams::post_json(
-            &reqwest::Client::new(),
-            &url,
-            s.token,
-            &json!({"name": "wrk"}),
-        )
-        .await?;
-        let key = v["api_key"].as_str().ok_or("no bidder key")?.to_string();
-        Ok::<_, String>((key, ids))
+        let client = reqwest::Client::new();
+        let mut keys = Vec::with_capacity(64);
+        for i in 0..64 {
+            let v = crate::streams::post_json(
+                &client,
+                &url,
+                s.token,
+                &json!({"name": format!("wrk {i}")}),
+            )
+            .await?;
+            keys.push(v["api_key"].as_str().ok_or("no bidder key")?.to_string());
+        }
+        Ok::<_, String>((keys, ids))
     })?;
+    let key = keys[0].clone();
     let script = s.work.join("bids.lua");
     std::fs::write(&script, BIDS_LUA).map_err(|e| e.to_string())?;
     let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
@@ -72,7 +107,10 @@ pub fn check(s: &Setup<'_>) -> Result<Value, String> {
     let out = wrk(
         s,
         &["-s", &script.to_string_lossy(), s.gavel],
-        &[("WRK_AUCTIONS", ids.join(",")), ("WRK_KEY", key.clone())],
+        &[
+            ("WRK_AUCTIONS", ids.join(",")),
+            ("WRK_KEYS", keys.join(",")),
+        ],
     )?;
     let bids = decided(&out).ok_or_else(|| format!("wrk printed no decided count: {out}"))?;
     let first = ids.first().cloned().unwrap_or_default();
