@@ -43,6 +43,7 @@ impl LastDone {
 pub async fn closed_loop(
     target: Arc<Target>,
     connections: u32,
+    timeout: Duration,
     window: Window,
     progress: &Progress,
 ) -> Result<Outcome, String> {
@@ -52,13 +53,14 @@ pub async fn closed_loop(
         let (target, last, progress) = (target.clone(), last.clone(), progress.clone());
         workers.spawn(async move {
             let mut rec = Recorder::default();
+            let mut conns = target.connections(timeout);
             let mut seq = u64::from(w);
             loop {
                 let start = Instant::now();
                 if window.is_over(start) {
                     break;
                 }
-                let status = target.send(seq).await;
+                let status = target.send(seq, &mut conns).await;
                 let done = Instant::now();
                 seq += u64::from(connections);
                 progress.tick();
@@ -97,6 +99,7 @@ pub async fn open_loop(
     target: Arc<Target>,
     rate: f64,
     connections: u32,
+    timeout: Duration,
     window: Window,
     progress: &Progress,
 ) -> Result<Outcome, String> {
@@ -109,6 +112,7 @@ pub async fn open_loop(
         let step = u64::from(connections);
         workers.spawn(async move {
             let mut rec = Recorder::default();
+            let mut conns = target.connections(timeout);
             let mut max_lag = Duration::ZERO;
             let mut i = c;
             while i < total {
@@ -121,7 +125,7 @@ pub async fn open_loop(
                     tokio::time::sleep_until((scheduled - TIMER_SLACK).into()).await;
                 }
                 let sent = Instant::now();
-                let status = target.send(i).await;
+                let status = target.send(i, &mut conns).await;
                 let done = Instant::now();
                 progress.tick();
                 if window.is_measured(scheduled) {

@@ -7,6 +7,7 @@
 
 mod amounts;
 mod cli;
+mod conn;
 mod cpu;
 mod driver;
 mod progress;
@@ -42,7 +43,7 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<(), String> {
     args.validate()?;
-    // Both loops hold `connections` connections open, keep-alive, no Nagle delay.
+    // Set-up and `rtb` (the measured loops keep their own connections: `conn`).
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.connections as usize)
         .pool_idle_timeout(Duration::from_secs(90))
@@ -76,8 +77,8 @@ async fn run(args: Args) -> Result<(), String> {
         None => None,
     };
     let target = Arc::new(
-        Target::new(client, args.workload, &args.url, &fixture)?
-            .spread_over(&args.also_urls)
+        Target::new(args.workload, &args.url, &fixture)?
+            .spread_over(&args.also_urls)?
             .with_deadline(args.deadline_ms)
             .logging_to(ack_log),
     );
@@ -85,9 +86,12 @@ async fn run(args: Args) -> Result<(), String> {
     let window = Window::starting_now(args.warmup(), args.measured());
     let cpu = tokio::spawn(cpu::measure(args.cpu.clone(), window));
     let progress = Progress::start(window, &args.label);
+    let timeout = Duration::from_secs_f64(args.timeout_seconds);
     let outcome = match args.rate {
-        None => driver::closed_loop(target, args.connections, window, &progress).await,
-        Some(rate) => driver::open_loop(target, rate, args.connections, window, &progress).await,
+        None => driver::closed_loop(target, args.connections, timeout, window, &progress).await,
+        Some(rate) => {
+            driver::open_loop(target, rate, args.connections, timeout, window, &progress).await
+        }
     };
     progress.finish();
     let outcome = outcome?;

@@ -5,12 +5,17 @@ use std::io::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::http::HeaderValue;
+use hyper::Method;
 use rand::Rng;
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::Value;
 
 use crate::amounts;
 use crate::cli::Workload;
+use crate::conn::{Base, Conns, Request};
 use crate::setup::Fixture;
 
 /// Share of `bids-hopeless` bids sent far below the current minimum.
@@ -24,22 +29,20 @@ struct Tracked {
     /// Least amount the next bid needs, as last seen by any worker (ten-thousandths):
     /// from a 201, amount + increment; from a 409 `bid_too_low`, its `min_amount`.
     next_min: AtomicU64,
-    get_url: String,
+    get_path: String,
 }
 
 /// Sends one request of the chosen workload at a time; shared by all workers.
 #[derive(Debug)]
 pub struct Target {
-    client: reqwest::Client,
     workload: Workload,
     auth: Vec<HeaderValue>,
     auctions: Vec<Tracked>,
     /// Shared jitter bias, thousandths of an increment (see [`amounts::BIAS_DOWN`]).
     bias: AtomicI64,
     /// Where bids go, round-robin (one URL per instance).
-    bids_urls: Vec<String>,
-    list_url: String,
-    hello_url: String,
+    /// `--url`, then `--also-url`s: bids go round-robin over them, reads to the first.
+    servers: Vec<Base>,
     /// Where answers to bids are logged, when asked (`--ack-log`).
     ack_log: Option<Mutex<std::fs::File>>,
     /// `Gavel-Deadline-Ms` on every bid, when asked.
@@ -48,12 +51,7 @@ pub struct Target {
 
 impl Target {
     /// Builds the target from the set-up's bidders and auctions.
-    pub fn new(
-        client: reqwest::Client,
-        workload: Workload,
-        url: &str,
-        fixture: &Fixture,
-    ) -> Result<Self, String> {
+    pub fn new(workload: Workload, url: &str, fixture: &Fixture) -> Result<Self, String> {
         let auth = fixture
             .keys
             .iter()
@@ -70,18 +68,15 @@ impl Target {
                 id: a.id,
                 increment: a.increment,
                 next_min: AtomicU64::new(a.next_min),
-                get_url: format!("{url}/api/auctions/{}", a.id),
+                get_path: format!("/api/auctions/{}", a.id),
             })
             .collect();
         Ok(Self {
-            client,
             workload,
             auth,
             auctions,
             bias: AtomicI64::new(0),
-            bids_urls: vec![format!("{url}/api/bids")],
-            list_url: format!("{url}/api/auctions?limit=50"),
-            hello_url: format!("{url}/hello"),
+            servers: vec![Base::parse(url)?],
             ack_log: None,
             deadline_ms: None,
         })
@@ -94,12 +89,16 @@ impl Target {
     }
 
     /// Also sends bids to these base URLs (round-robin with the first).
-    pub fn spread_over(mut self, urls: &[String]) -> Self {
-        self.bids_urls.extend(
-            urls.iter()
-                .map(|u| format!("{}/api/bids", u.trim_end_matches('/'))),
-        );
-        self
+    pub fn spread_over(mut self, urls: &[String]) -> Result<Self, String> {
+        for u in urls {
+            self.servers.push(Base::parse(u)?);
+        }
+        Ok(self)
+    }
+
+    /// A worker's connections to the servers.
+    pub fn connections(&self, timeout: std::time::Duration) -> Conns {
+        Conns::new(self.servers.len(), timeout)
     }
 
     /// Logs each bid's answer to `file` (see `--ack-log`).
@@ -116,27 +115,45 @@ impl Target {
         }
     }
 
-    /// Sends request number `seq` (it picks the bidder key) and reads the whole answer.
-    /// `None` when no complete answer came (transport error or timeout).
-    pub async fn send(&self, seq: u64) -> Option<u16> {
+    /// Sends request number `seq` (it picks the bidder key) on the worker's connections
+    /// and reads the whole answer. `None` when no complete answer came (transport error or
+    /// timeout).
+    pub async fn send(&self, seq: u64, conns: &mut Conns) -> Option<u16> {
         let key = || self.auth[(seq % self.auth.len() as u64) as usize].clone();
-        match self.workload {
+        let read = |path: &str, key: Option<HeaderValue>| {
+            let mut req = self.request(Method::GET, path, 0);
+            if let Some(key) = key {
+                req.headers_mut().insert(AUTHORIZATION, key);
+            }
+            req
+        };
+        let req = match self.workload {
             Workload::Bids | Workload::BidsHopeless | Workload::BidsHot | Workload::BidsKeyed => {
-                self.bid(seq, key()).await
+                return self.bid(seq, key(), conns).await;
             }
             Workload::Get => {
                 let i = rand::rng().random_range(0..self.auctions.len());
-                let req = self.client.get(&self.auctions[i].get_url);
-                drain(req.header(AUTHORIZATION, key()).send().await).await
+                read(&self.auctions[i].get_path, Some(key()))
             }
-            Workload::List => {
-                let req = self.client.get(&self.list_url);
-                drain(req.header(AUTHORIZATION, key()).send().await).await
-            }
-            Workload::Hello => drain(self.client.get(&self.hello_url).send().await).await,
+            Workload::List => read("/api/auctions?limit=50", Some(key())),
+            Workload::Hello => read("/hello", None),
             // Driven by `rtb::run`, never through a target.
-            Workload::Rtb => None,
-        }
+            Workload::Rtb => return None,
+        };
+        conns
+            .send(0, &self.servers[0], req)
+            .await
+            .map(|(status, _)| status)
+    }
+
+    /// A request to server `server` with an empty body.
+    fn request(&self, method: Method, path: &str, server: usize) -> Request {
+        let mut req = Request::new(Full::default());
+        *req.method_mut() = method;
+        *req.uri_mut() = path.parse().unwrap_or_default();
+        req.headers_mut()
+            .insert(HOST, self.servers[server].host.clone());
+        req
     }
 
     /// Picks an auction and an amount, and whether it is a normal (not hopeless) bid
@@ -172,7 +189,7 @@ impl Target {
             });
     }
 
-    async fn bid(&self, seq: u64, key: HeaderValue) -> Option<u16> {
+    async fn bid(&self, seq: u64, key: HeaderValue, conns: &mut Conns) -> Option<u16> {
         let (i, amount, normal) = self.plan_bid();
         let a = &self.auctions[i];
         let body = format!(
@@ -180,31 +197,23 @@ impl Target {
             a.id,
             amounts::format(amount)
         );
-        let url = &self.bids_urls[(seq % self.bids_urls.len() as u64) as usize];
-        let mut req = self
-            .client
-            .post(url)
-            .header(AUTHORIZATION, key)
-            .header(CONTENT_TYPE, "application/json");
+        let server = (seq % self.servers.len() as u64) as usize;
+        let mut req = self.request(Method::POST, "/api/bids", server);
+        *req.body_mut() = Full::new(Bytes::from(body));
+        let headers = req.headers_mut();
+        headers.insert(AUTHORIZATION, key);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some(ms) = self.deadline_ms {
-            req = req.header("gavel-deadline-ms", ms);
+            headers.insert("gavel-deadline-ms", HeaderValue::from(ms));
         }
         if self.workload == Workload::BidsKeyed {
             // Unique per run and request: the process id and the sequence number.
-            req = req.header(
-                "Idempotency-Key",
-                format!("lg-{}-{seq}", std::process::id()),
-            );
-        }
-        let sent = req.body(body).send().await;
-        let answer = match sent {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                r.bytes().await.ok().map(|b| (status, b))
+            let idem = format!("lg-{}-{seq}", std::process::id());
+            if let Ok(v) = HeaderValue::from_str(&idem) {
+                headers.insert("idempotency-key", v);
             }
-            Err(_) => None,
-        };
-        let Some((status, bytes)) = answer else {
+        }
+        let Some((status, bytes)) = conns.send(server, &self.servers[server], req).await else {
             self.log(format_args!("err transport"));
             return None;
         };
@@ -250,15 +259,6 @@ fn json_field(bytes: &[u8], name: &str) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-/// Reads a whole answer (so that the connection goes back to the pool) and gives its
-/// status.
-async fn drain(r: reqwest::Result<reqwest::Response>) -> Option<u16> {
-    let r = r.ok()?;
-    let status = r.status().as_u16();
-    r.bytes().await.ok()?;
-    Some(status)
-}
-
 /// The `min_amount` of a `bid_too_low` problem document, in ten-thousandths.
 pub fn min_amount(body: &[u8]) -> Option<u64> {
     let v: Value = serde_json::from_slice(body).ok()?;
@@ -293,7 +293,7 @@ mod tests {
                 next_min: 10_000,
             }],
         };
-        Target::new(reqwest::Client::new(), workload, "http://x", &fixture).unwrap()
+        Target::new(workload, "http://x", &fixture).unwrap()
     }
 
     #[test]
@@ -331,8 +331,7 @@ mod tests {
     #[test]
     fn reads_need_no_auctions_only_for_hello() {
         let empty = Fixture::default();
-        let client = reqwest::Client::new();
-        assert!(Target::new(client.clone(), Workload::Hello, "http://x", &empty).is_ok());
-        assert!(Target::new(client, Workload::Get, "http://x", &empty).is_err());
+        assert!(Target::new(Workload::Hello, "http://x", &empty).is_ok());
+        assert!(Target::new(Workload::Get, "http://x", &empty).is_err());
     }
 }
