@@ -94,24 +94,26 @@ impl Losers {
                 loss_reason: r.loss_reason,
                 min_to_win: r.min_to_win,
                 url: r.url,
+                attempts: 0,
                 webhook_secret: r.webhook_secret,
             })
             .collect())
     }
 }
 
-/// A loss notice just queued, with what its auction adds it becomes a [`DueNotice`].
-#[derive(Debug)]
+/// A loss notice row as read (just queued, or claimed); with what its auction adds it
+/// becomes a [`DueNotice`].
 pub(crate) struct QueuedLoss {
-    id: i64,
-    notice_id: String,
+    pub id: i64,
+    pub notice_id: String,
     pub auction_id: i64,
-    bidder_id: i64,
-    bid_id: i64,
-    loss_reason: i16,
-    min_to_win: Option<Decimal>,
-    url: String,
-    webhook_secret: String,
+    pub bidder_id: i64,
+    pub bid_id: i64,
+    pub loss_reason: i16,
+    pub min_to_win: Option<Decimal>,
+    pub url: String,
+    pub attempts: i32,
+    pub webhook_secret: String,
 }
 
 impl QueuedLoss {
@@ -140,7 +142,7 @@ impl QueuedLoss {
                 closed_at,
             }),
             url: self.url,
-            attempts: 0,
+            attempts: self.attempts,
             webhook_secret: self.webhook_secret,
         })
     }

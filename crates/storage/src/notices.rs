@@ -2,8 +2,9 @@
 //! delivery attempts. Each kind has its own outbox table; one sender serves both.
 
 use chrono::{DateTime, Utc};
-use gavel_domain::{LossNotice, LossReason, Notice, WinNotice};
+use gavel_domain::{Notice, WinNotice};
 
+use crate::losers::QueuedLoss;
 use crate::rows::{auction_id, bid_id, bidder_id, money};
 use crate::{Storage, StorageError};
 
@@ -176,29 +177,23 @@ impl Storage {
                 let closed_at = r
                     .closed_at
                     .ok_or_else(|| corrupt("the auction is not over"))?;
-                let loss_reason = LossReason::from_code(r.loss_reason)
-                    .ok_or_else(|| corrupt("unknown reason"))?;
-                Ok(DueNotice {
+                let clearing_price = r
+                    .clearing_price
+                    .map(|p| money("clearing price", p))
+                    .transpose()?;
+                QueuedLoss {
                     id: r.id,
-                    outbox: Outbox::Losses,
-                    notice: Notice::Lost(LossNotice {
-                        notice_id: r.notice_id,
-                        auction_id: auction_id(r.auction_id)?,
-                        bidder_id: bidder_id(r.bidder_id)?,
-                        bid_id: bid_id(r.bid_id)?,
-                        loss_reason,
-                        min_to_win: r.min_to_win,
-                        clearing_price: r
-                            .clearing_price
-                            .map(|p| money("clearing price", p))
-                            .transpose()?,
-                        currency: r.currency,
-                        closed_at,
-                    }),
+                    notice_id: r.notice_id,
+                    auction_id: r.auction_id,
+                    bidder_id: r.bidder_id,
+                    bid_id: r.bid_id,
+                    loss_reason: r.loss_reason,
+                    min_to_win: r.min_to_win,
                     url: r.url,
                     attempts: r.attempts,
                     webhook_secret: r.webhook_secret,
-                })
+                }
+                .due(clearing_price, &r.currency, closed_at)
             })
             .collect()
     }
