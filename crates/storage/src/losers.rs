@@ -46,7 +46,8 @@ impl Losers {
         if self.auction.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query!(
+        Ok(sqlx::query_as!(
+            QueuedLoss,
             // Per auction (LATERAL), so each reads its own bids by index: joined as a set,
             // the planner may scan the whole bids table, and settlement then slows as it
             // grows.
@@ -70,10 +71,10 @@ impl Losers {
                    ) l
                    WHERE l.url IS NOT NULL
                    RETURNING id, notice_id, auction_id, bidder_id, bid_id, loss_reason,
-                             min_to_win, url
+                             min_to_win, url, attempts
                )
                SELECT q.id, q.notice_id::TEXT AS "notice_id!", q.auction_id, q.bidder_id,
-                      q.bid_id, q.loss_reason, q.min_to_win, q.url, h.webhook_secret
+                      q.bid_id, q.loss_reason, q.min_to_win, q.url, q.attempts, h.webhook_secret
                FROM queued q JOIN bidders h ON h.id = q.bidder_id"#,
             &self.auction,
             &self.winner as &[Option<i64>],
@@ -82,22 +83,7 @@ impl Losers {
             f64::from(lease_secs),
         )
         .fetch_all(&mut *tx)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| QueuedLoss {
-                id: r.id,
-                notice_id: r.notice_id,
-                auction_id: r.auction_id,
-                bidder_id: r.bidder_id,
-                bid_id: r.bid_id,
-                loss_reason: r.loss_reason,
-                min_to_win: r.min_to_win,
-                url: r.url,
-                attempts: 0,
-                webhook_secret: r.webhook_secret,
-            })
-            .collect())
+        .await?)
     }
 }
 
