@@ -193,10 +193,15 @@ impl Services {
         self.notices_queued.notify_one();
     }
 
-    /// Sends the notices settlement handed over; returns how many were attempted.
+    /// Sends up to `BATCH` of the notices settlement handed over (so that a burst of
+    /// endings opens no more connections at once than a claimed round); returns how many
+    /// were attempted.
     pub async fn deliver_fresh_notices(&self) -> usize {
-        let fresh =
-            std::mem::take(&mut *self.fresh_notices.lock().unwrap_or_else(|e| e.into_inner()));
+        let fresh: Vec<DueNotice> = {
+            let mut fresh = self.fresh_notices.lock().unwrap_or_else(|e| e.into_inner());
+            let n = fresh.len().min(BATCH as usize);
+            fresh.drain(..n).collect()
+        };
         self.deliver(fresh).await
     }
 

@@ -108,7 +108,7 @@ async fn sender(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
             _ = services.notices_queued.notified() => false,
             _ = stop.changed() => return,
         };
-        services.deliver_fresh_notices().await;
+        while services.deliver_fresh_notices().await == crate::notices::BATCH as usize {}
         if claim {
             while services.storage.is_migrated()
                 && services.deliver_notices().await == crate::notices::BATCH as usize
