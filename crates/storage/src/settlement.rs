@@ -30,8 +30,6 @@ pub struct SettledAuction {
     pub auction: Auction,
     /// A win notice was queued.
     pub notice_queued: bool,
-    /// Loss notices were queued (bidders with webhooks that bid and lost).
-    pub losers_told: bool,
 }
 
 impl Storage {
@@ -183,7 +181,6 @@ impl Storage {
             .map(|row| Ok((row.id, Auction::try_from(row)?)))
             .collect::<Result<_, StorageError>>()?;
         let mut notices = Vec::with_capacity(wins.len() + losses.len());
-        let mut told = std::collections::HashSet::new();
         for loss in losses {
             let a = closed.get(&loss.auction_id).ok_or_else(|| {
                 StorageError::Corrupt("a loss notice for an auction not settled".into())
@@ -191,7 +188,6 @@ impl Storage {
             let result = a.result.as_ref().ok_or_else(|| {
                 StorageError::Corrupt("a settled auction without a result".into())
             })?;
-            told.insert(loss.auction_id);
             notices.push(loss.due(
                 result.winner.map(|w| w.clearing_price),
                 &a.currency,
@@ -206,7 +202,6 @@ impl Storage {
             }
             auctions.push(SettledAuction {
                 notice_queued: win.is_some(),
-                losers_told: told.contains(&id),
                 auction,
             });
         }
