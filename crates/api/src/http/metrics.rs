@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -184,10 +184,12 @@ fn describe() {
     }
 }
 
-/// The route template a request matched, put on its response by [`note_route`] and read
-/// by [`track`] (which runs outside routing, so it also sees fallbacks and timeouts).
-#[derive(Clone, Copy)]
-struct RouteName(&'static str);
+/// The route template a request matched, filled in by [`note_route`] once routing is
+/// done, read by [`track`] (which runs before routing, so it also sees fallbacks, and
+/// timeouts: their answer is made outside the route, so the slot, not the response, must
+/// carry the template).
+#[derive(Clone, Default)]
+struct RouteSlot(Arc<OnceLock<&'static str>>);
 
 /// A request's labels: method, route template, status.
 type LabelSet = (&'static str, &'static str, u16);
@@ -216,15 +218,14 @@ fn interned(template: &str) -> &'static str {
 /// Counts and times every request, whatever answered it (a route, the 404 fallback, the
 /// timeout, load shedding), by method and route template: never the raw path (ids would
 /// explode the label set) nor a method no route serves.
-pub async fn track(req: Request, next: Next) -> Response {
+pub async fn track(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let _in_flight = InFlight::enter();
+    let slot = RouteSlot::default();
+    req.extensions_mut().insert(slot.clone());
     let method = method_label(req.method());
     let resp = next.run(req).await;
-    let route = resp
-        .extensions()
-        .get::<RouteName>()
-        .map_or("unmatched", |r| r.0);
+    let route = slot.0.get().copied().unwrap_or("unmatched");
     let key = (method, route, resp.status().as_u16());
     HANDLES.with_borrow_mut(|handles| {
         let (requests, duration) = handles.entry(key).or_insert_with(|| {
@@ -268,18 +269,16 @@ impl Drop for InFlight {
     }
 }
 
-/// Puts the matched route template on the response for [`track`] (a route layer: it runs
-/// only for requests that matched a route).
+/// Records the matched route template for [`track`] (a route layer: it runs only for
+/// requests that matched a route).
 pub async fn note_route(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| interned(p.as_str()));
-    let mut resp = next.run(req).await;
-    if let Some(route) = route {
-        resp.extensions_mut().insert(RouteName(route));
+    if let (Some(slot), Some(path)) = (
+        req.extensions().get::<RouteSlot>(),
+        req.extensions().get::<MatchedPath>(),
+    ) {
+        let _ = slot.0.set(interned(path.as_str()));
     }
-    resp
+    next.run(req).await
 }
 
 /// A method as a label: the ones HTTP defines, anything else `other`.

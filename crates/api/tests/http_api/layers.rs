@@ -122,6 +122,15 @@ async fn slow_requests_time_out_as_problems(pool: PgPool) {
         (StatusCode::SERVICE_UNAVAILABLE, Some("timeout"))
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // Counted under its route, though the timeout's answer is made outside it.
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("gavel_http_requests_total")
+                && l.contains(r#"route="/api/bids""#)
+                && l.contains(r#"status="503""#)),
+        "a timed-out bid is not counted under its route"
+    );
     tx.rollback().await.unwrap();
     // Nothing was stored for the timed-out bid.
     let (_, a) = status_json(app.get(&format!("/api/auctions/{id}"), Some(&key)).await).await;
