@@ -231,6 +231,9 @@ impl Storage {
             return Ok(());
         }
         let (ids, states, errors, retries) = columns(attempts);
+        // The auctions are locked in id order, as bid batches lock them: in any other
+        // order the two could deadlock (a bid on a closed auction still takes its lock),
+        // and PostgreSQL takes a second to find that out.
         sqlx::query!(
             r#"WITH made AS (
                    SELECT m.id, m.state, m.error, m.retry_at
@@ -245,9 +248,15 @@ impl Storage {
                        delivered_at = CASE WHEN m.state = 'delivered' THEN now() END
                    FROM made m
                    WHERE n.id = m.id AND n.state = 'pending'
-                   RETURNING n.auction_id, m.state)
+                   RETURNING n.auction_id, m.state),
+               locked AS (
+                   SELECT a.id FROM auctions a
+                   WHERE a.id IN (SELECT auction_id FROM noted WHERE state <> 'pending')
+                   ORDER BY a.id
+                   FOR UPDATE)
                UPDATE auctions a SET notice = noted.state
-               FROM noted WHERE a.id = noted.auction_id AND noted.state <> 'pending'"#,
+               FROM noted JOIN locked l ON l.id = noted.auction_id
+               WHERE a.id = noted.auction_id AND noted.state <> 'pending'"#,
             &ids,
             &states as &[String],
             &errors as &[Option<String>],

@@ -6,4 +6,5 @@ mod common;
 mod batches;
 mod bids;
 mod creations;
+mod notices;
 mod records;
