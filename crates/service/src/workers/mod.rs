@@ -17,6 +17,11 @@ use crate::Services;
 const PROBE_TICK: Duration = Duration::from_secs(1);
 /// How often each instance looks for win notices due.
 const NOTICE_TICK: Duration = Duration::from_millis(200);
+/// Closers settling at once. While one is inside its settlement transaction, another
+/// settles what ends meanwhile (each skips the auctions the other holds). In rtb at 1,000
+/// auctions a second, two took settlement p50 from 15 to 20 ms down to 8 to 12, and p99
+/// from 59 to 66 ms down to 27 to 46; a third added nothing.
+const CLOSERS: usize = 2;
 /// How often old idempotency keys are pruned.
 const PRUNE_TICK: Duration = Duration::from_secs(600);
 /// How often the win-notice queue (all instances) is counted for the metrics.
@@ -30,7 +35,9 @@ impl Services {
             PROBE_TICK,
             stop.clone(),
         ));
-        tokio::spawn(closer(self.clone(), stop.clone()));
+        for _ in 0..CLOSERS {
+            tokio::spawn(closer(self.clone(), stop.clone()));
+        }
         tokio::spawn(sender(self.clone(), stop.clone()));
         tokio::spawn(every(
             PRUNE_TICK,
