@@ -46,9 +46,11 @@ pub(crate) async fn decide_batch(
     gone: impl Fn(usize) -> bool,
 ) -> Result<Vec<Result<Keyed, StorageError>>, StorageError> {
     let mut conn = crate::acquire(pool).await?;
-    for _ in 0..RACES {
+    for attempt in 0..RACES {
         let mut tx = conn.begin().await?;
-        match decide_in(&mut tx, reqs, keys, &gone).await? {
+        // A first attempt does not read the keys: nearly every key is new, and a stored
+        // one makes the write come back short, as a racing one does.
+        match decide_in(&mut tx, reqs, keys, &gone, attempt > 0).await? {
             Ok((answers, wrote)) => {
                 if wrote {
                     tx.commit().await?;
@@ -67,19 +69,22 @@ pub(crate) async fn decide_batch(
     Err(StorageError::Unavailable)
 }
 
-/// Times a batch is decided again when a key it writes was written meanwhile by another
-/// transaction (each retry finds that key stored, so a second race needs yet another).
+/// Times a batch is decided: again when a key it writes was stored before (the first
+/// attempt did not look) or meanwhile by another transaction (each retry finds that key
+/// stored, so another race needs yet another writer).
 const RACES: usize = 3;
 
 /// Decides `reqs` inside the caller's transaction: every bid, batched or alone, keyed or
 /// not, is decided and recorded here, by the same statements. Returns each bid's answer
 /// and whether anything was written (then the caller commits), or `Raced` (then the
-/// caller rolls back and decides the batch again).
+/// caller rolls back and decides the batch again). Stored keys are read only when
+/// `read_keys`.
 pub(super) async fn decide_in(
     tx: &mut sqlx::PgConnection,
     reqs: &[BidRequest],
     keys: &[Option<OwnedKey>],
     gone: &impl Fn(usize) -> bool,
+    read_keys: bool,
 ) -> Result<Result<Answers, Raced>, StorageError> {
     let mut ids: Vec<i64> = reqs.iter().map(|r| r.auction_id.get()).collect();
     ids.sort_unstable();
@@ -110,7 +115,7 @@ pub(super) async fn decide_in(
         );
     }
     // Keys after the locks, on every path: see `keys`.
-    let states = keys::look_up(tx, reqs, keys, gone).await?;
+    let states = keys::look_up(tx, reqs, keys, gone, read_keys).await?;
     let mut wrote = states.iter().any(|s| matches!(s, KeyState::Fresh));
     let mut already_bid = sealed_bidders(tx, reqs, &auctions).await?;
 

@@ -1,11 +1,13 @@
-//! Idempotency keys inside a batch: looked up in the batch's transaction once its auctions
-//! are locked, and written once, with their outcomes, before it commits.
+//! Idempotency keys inside a batch: written once, with their outcomes, before the batch
+//! commits; looked up in its transaction, once its auctions are locked, only when the batch
+//! is decided again.
 //!
-//! A key is not claimed ahead of its decision: a repeat of a committed key is found by the
-//! lookup, and a repeat of the same bid racing on another instance waits on the auction's
-//! row lock, then finds it. What remains (the same key on another auction, committed by a
-//! concurrent transaction between the lookup and the write) makes the write come back
-//! short: the batch is rolled back and decided again, and then finds the stored outcome.
+//! A key is not claimed ahead of its decision, nor read on a batch's first attempt: nearly
+//! every key is new. A key stored before (a repeat of a committed bid, or the same key
+//! committed meanwhile by a concurrent transaction) makes the write come back short: the
+//! batch is rolled back and decided again, this time reading the keys, and then finds the
+//! stored outcome. A repeat racing on another instance waits on the auction's row lock
+//! first, so it meets the committed key.
 
 use std::collections::HashMap;
 
@@ -53,13 +55,16 @@ impl KeyState {
 #[derive(Debug)]
 pub(super) struct Raced;
 
-/// Sorts the batch's keyed bids: the first of each key is looked up (committed before, it
-/// is answered from its stored row); later ones repeat it or reuse it.
+/// Sorts the batch's keyed bids: the first of each key is looked up when `read_stored`
+/// (committed before, it is answered from its stored row); later ones repeat it or reuse
+/// it. Without `read_stored` every first occurrence counts as new, and a stored one makes
+/// `store` come back short.
 pub(super) async fn look_up(
     tx: &mut sqlx::PgConnection,
     reqs: &[BidRequest],
     keys: &[Option<OwnedKey>],
     gone: &impl Fn(usize) -> bool,
+    read_stored: bool,
 ) -> Result<Vec<KeyState>, StorageError> {
     let mut states = Vec::with_capacity(reqs.len());
     let mut first: HashMap<(i64, &str), usize> = HashMap::new();
@@ -91,7 +96,7 @@ pub(super) async fn look_up(
             }
         }
     }
-    if bidders.is_empty() {
+    if bidders.is_empty() || !read_stored {
         return Ok(states);
     }
     let stored: HashMap<(i64, String), (Vec<u8>, BidOutcome)> = sqlx::query!(
