@@ -183,7 +183,11 @@ impl ApiError {
             ApiError::RateLimited { retry_after_secs } => {
                 Some((header::RETRY_AFTER, HeaderValue::from(*retry_after_secs)))
             }
-            ApiError::Overloaded | ApiError::DatabaseUnavailable | ApiError::Timeout => {
+            // Every 503 says when to come back, as the document promises for the status.
+            ApiError::Overloaded
+            | ApiError::DatabaseUnavailable
+            | ApiError::Timeout
+            | ApiError::DeadlineExceeded => {
                 Some((header::RETRY_AFTER, HeaderValue::from_static("1")))
             }
             ApiError::Unauthorized => {

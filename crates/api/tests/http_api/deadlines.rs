@@ -62,8 +62,11 @@ async fn a_bid_past_its_deadline_is_refused_in_time_and_never_stored(pool: PgPoo
     // The batch carrying the bid waits for this lock.
     let held = gavel_devkit::hold_row_lock(&pool, id).await;
     let started = Instant::now();
-    let (status, v) = status_json(bid_by(&app, &key, id, "5", "300", None).await).await;
+    let r = bid_by(&app, &key, id, "5", "300", None).await;
     let took = started.elapsed();
+    // Every 503 says when to come back, as the OpenAPI document promises.
+    assert_eq!(r.headers().get("retry-after").unwrap(), "1");
+    let (status, v) = status_json(r).await;
     assert_eq!(
         (status, v["code"].as_str()),
         (StatusCode::SERVICE_UNAVAILABLE, Some("deadline_exceeded")),

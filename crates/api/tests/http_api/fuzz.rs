@@ -31,6 +31,11 @@ async fn the_served_document_holds_under_fuzzing(pool: PgPool) {
         // Blocking: schemathesis talks to the server this test's runtime serves.
         let out = tokio::task::spawn_blocking(move || {
             Command::new(bin)
+                .arg("--config-file")
+                .arg(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/http_api/schemathesis.toml"
+                ))
                 .args(["run", &schema, "-H", &header])
                 .args(["--checks", "all"])
                 // Rules across fields (ends_at after starts_at…) are beyond JSON Schema:
