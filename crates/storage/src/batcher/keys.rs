@@ -90,13 +90,15 @@ pub(super) async fn look_up(
             Some(_) => states.push(KeyState::ReusedHere),
             None => {
                 first.insert(id, i);
-                bidders.push(id.0);
-                names.push(key.key.clone());
+                if read_stored {
+                    bidders.push(id.0);
+                    names.push(key.key.clone());
+                }
                 states.push(KeyState::Fresh);
             }
         }
     }
-    if bidders.is_empty() || !read_stored {
+    if bidders.is_empty() {
         return Ok(states);
     }
     let stored: HashMap<(i64, String), (Vec<u8>, BidOutcome)> = sqlx::query!(
