@@ -50,8 +50,9 @@ impl KeyState {
     }
 }
 
-/// The key written with another's outcome by a concurrent transaction: the batch is
-/// decided again (see the module's note).
+/// A key the batch wrote was stored already (before, unread on a first attempt, or
+/// meanwhile by a concurrent transaction): the batch is decided again (see the module's
+/// note).
 #[derive(Debug)]
 pub(super) struct Raced;
 
