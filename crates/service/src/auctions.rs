@@ -24,6 +24,30 @@ impl Services {
         Ok(auction)
     }
 
+    /// Fetches anew, in one statement, the copies in memory that were read again and are
+    /// due (see [`crate::board`]); returns when the next of the others is due (`None`:
+    /// none is queued). A failed fetch is left alone: those reads then fetch for
+    /// themselves when their copy expires.
+    pub async fn refresh_rereads(&self) -> Option<std::time::Duration> {
+        let (due, next) = self.board.take_due();
+        if due.is_empty() {
+            return next;
+        }
+        let ids: Vec<AuctionId> = due.iter().map(|(id, _)| *id).collect();
+        match self.storage.get_auctions(&ids).await {
+            Ok(auctions) => {
+                let tickets: std::collections::HashMap<_, _> = due.into_iter().collect();
+                for a in &auctions {
+                    if let Some(ticket) = tickets.get(&a.id) {
+                        self.board.put(*ticket, a);
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "could not refresh auctions in memory"),
+        }
+        next
+    }
+
     /// Auctions newest first, `limit` of them below `before`, optionally of one status.
     pub async fn auctions(
         &self,

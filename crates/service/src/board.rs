@@ -5,13 +5,17 @@
 //! Freshness, as the contract promises it: this instance's own commits are applied here
 //! before their `201` is sent, and a read is served from memory for at most [`FRESH_FOR`]
 //! after it was fetched, so bids committed through other instances show within that bound
-//! (their events usually arrive sooner and drop the entry at once). A floor only ever
+//! (their events usually arrive sooner and drop the entry at once). A read served again
+//! from memory queues its auction for a refresh once the copy is [`REFRESH_AFTER`] old:
+//! the refresher fetches every queued auction in one statement, so a busy auction's reads
+//! keep finding a fresh copy instead of each going to the database when it expires. A
+//! floor only ever
 //! rises to amounts seen committed, so a stale one lets more bids through to PostgreSQL,
 //! never refuses a good one.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use gavel_domain::bid::english_min_over;
@@ -19,6 +23,9 @@ use gavel_domain::{Auction, AuctionEvent, AuctionId, AuctionKind, HighestBid, Mo
 
 /// Longest a read is served from memory.
 pub const FRESH_FOR: Duration = Duration::from_millis(100);
+/// Age at which a copy read again is fetched anew in the background: half of
+/// [`FRESH_FOR`], so the refresh lands before the copy expires.
+pub const REFRESH_AFTER: Duration = Duration::from_millis(50);
 /// Entries kept before untouched ones are dropped.
 const MAX_ENTRIES: usize = 20_000;
 /// How long an entry may go untouched before it may be dropped.
@@ -27,7 +34,12 @@ const IDLE: Duration = Duration::from_secs(2);
 /// A fetched auction and when.
 struct Cached {
     auction: Auction,
+    /// When its read began (the snapshot is no older): its freshness counts from here.
     fetched: Instant,
+    /// When it was kept: its clock (`as_of`) moves on from here.
+    kept: Instant,
+    /// Served from memory since, and so queued for a refresh.
+    reread: AtomicBool,
 }
 
 /// The least next amount of an english auction, as far as this instance has seen.
@@ -48,28 +60,44 @@ struct Entry {
     touched: Instant,
 }
 
-/// A read in progress: where the entry stood when it began.
+/// A read in progress: where the entry stood when it began, and when that was.
 #[derive(Debug, Clone, Copy)]
-pub struct ReadTicket(u64);
+pub struct ReadTicket {
+    seq: u64,
+    began: Instant,
+}
 
 /// This instance's in-memory knowledge of auctions.
 #[derive(Default)]
 pub struct Board {
     entries: RwLock<HashMap<AuctionId, Entry>>,
     seq: AtomicU64,
+    /// Auctions whose copy was read again since it was fetched, for the refresher.
+    rereads: Mutex<Vec<AuctionId>>,
+    /// Wakes the refresher when `rereads` gains an auction.
+    reread_queued: tokio::sync::Notify,
 }
 
 impl Board {
     /// The auction as last read, when that was less than [`FRESH_FOR`] ago; its clock
     /// (`as_of`) moved on by the time since.
     pub fn get(&self, id: AuctionId) -> Option<Auction> {
-        let map = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        let cached = map.get(&id)?.cached.as_ref()?;
-        let age = cached.fetched.elapsed();
-        if age >= FRESH_FOR {
-            return None;
+        let (mut a, age, first_reread) = {
+            let map = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            let cached = map.get(&id)?.cached.as_ref()?;
+            if cached.fetched.elapsed() >= FRESH_FOR {
+                return None;
+            }
+            let first_reread = !cached.reread.swap(true, Ordering::Relaxed);
+            (cached.auction.clone(), cached.kept.elapsed(), first_reread)
+        };
+        if first_reread {
+            self.rereads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(id);
+            self.reread_queued.notify_one();
         }
-        let mut a = cached.auction.clone();
         a.as_of += chrono::Duration::from_std(age).unwrap_or_default();
         Some(a)
     }
@@ -77,15 +105,63 @@ impl Board {
     /// Call before reading an auction from the database; pass the ticket to [`Board::put`].
     pub fn begin_read(&self, id: AuctionId) -> ReadTicket {
         let map = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        ReadTicket(map.get(&id).map_or(0, |e| e.seq))
+        ReadTicket {
+            seq: map.get(&id).map_or(0, |e| e.seq),
+            began: Instant::now(),
+        }
     }
 
-    /// Keeps a read, unless something changed the auction's entry since it began.
+    /// Resolves once an auction is queued for a refresh (at once if one was queued since
+    /// the last call).
+    pub async fn rereads_queued(&self) {
+        self.reread_queued.notified().await;
+    }
+
+    /// The queued auctions now due for a refresh, each with its ticket for [`Board::put`],
+    /// and how long until the next of the rest is due (`None`: the queue is empty).
+    pub fn take_due(&self) -> (Vec<(AuctionId, ReadTicket)>, Option<Duration>) {
+        let queued = std::mem::take(&mut *self.rereads.lock().unwrap_or_else(|e| e.into_inner()));
+        let (mut due, mut waiting, mut next) = (Vec::new(), Vec::new(), None::<Duration>);
+        {
+            let map = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            let began = Instant::now();
+            for id in queued {
+                // Gone or dropped meanwhile: the next read fetches it.
+                let Some((seq, cached)) = map
+                    .get(&id)
+                    .and_then(|e| e.cached.as_ref().map(|c| (e.seq, c)))
+                else {
+                    continue;
+                };
+                let age = began.saturating_duration_since(cached.fetched);
+                if age >= REFRESH_AFTER {
+                    // Read again after this, it is queued again (also when this
+                    // refresh is not kept because the auction changed meanwhile).
+                    cached.reread.store(false, Ordering::Relaxed);
+                    due.push((id, ReadTicket { seq, began }));
+                } else {
+                    let wait = REFRESH_AFTER - age;
+                    next = Some(next.map_or(wait, |n| n.min(wait)));
+                    waiting.push(id);
+                }
+            }
+        }
+        if !waiting.is_empty() {
+            self.rereads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(waiting);
+        }
+        (due, next)
+    }
+
+    /// Keeps a read, unless something changed the auction's entry since it began. Its age
+    /// counts from when the read began.
     pub fn put(&self, ticket: ReadTicket, auction: &Auction) {
         let mut map = self.entries.write().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         let current = map.get(&auction.id).map_or(0, |e| e.seq);
-        if current != ticket.0 {
+        if current != ticket.seq {
             return;
         }
         if map.len() >= MAX_ENTRIES {
@@ -102,7 +178,9 @@ impl Board {
         entry.touched = now;
         entry.cached = Some(Cached {
             auction: auction.clone(),
-            fetched: now,
+            fetched: ticket.began,
+            kept: now,
+            reread: AtomicBool::new(false),
         });
     }
 
@@ -206,5 +284,88 @@ fn raise(slot: &mut Option<Floor>, new: Floor) {
     match slot {
         Some(f) if f.highest >= new.highest => f.ends_at = f.ends_at.max(new.ends_at),
         _ => *slot = Some(new),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    fn auction(id: i64, bid_count: i64) -> Auction {
+        let t: DateTime<Utc> = "2026-11-22T10:00:00Z".parse().unwrap();
+        Auction {
+            id: AuctionId::new(id).unwrap(),
+            title: "t".into(),
+            kind: AuctionKind::English,
+            currency: "USD".into(),
+            reserve_price: Money::ZERO,
+            min_increment: Money::ZERO,
+            extend_secs: 0,
+            starts_at: t,
+            ends_at: t,
+            cancelled_at: None,
+            highest: None,
+            bid_count,
+            result: None,
+            created_at: t,
+            as_of: t,
+        }
+    }
+
+    /// Keeps a read of `a`, as a request that missed would.
+    fn fetched(board: &Board, a: &Auction) {
+        let ticket = board.begin_read(a.id);
+        board.put(ticket, a);
+    }
+
+    #[test]
+    fn only_a_copy_read_again_is_queued_for_a_refresh() {
+        let board = Board::default();
+        let (once, again) = (auction(1, 0), auction(2, 0));
+        fetched(&board, &once);
+        fetched(&board, &again);
+        let (due, next) = board.take_due();
+        assert!(
+            due.is_empty() && next.is_none(),
+            "read once: nothing queued"
+        );
+        assert!(board.get(again.id).is_some());
+        assert!(
+            board.get(again.id).is_some(),
+            "queued once, however often read"
+        );
+        let (due, next) = board.take_due();
+        assert!(due.is_empty(), "not due before REFRESH_AFTER");
+        assert!(next.is_some_and(|n| n <= REFRESH_AFTER));
+        std::thread::sleep(REFRESH_AFTER);
+        let (due, next) = board.take_due();
+        assert_eq!(
+            due.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            [again.id]
+        );
+        assert_eq!(next, None);
+    }
+
+    #[test]
+    fn a_refresh_is_kept_unless_the_auction_changed_meanwhile() {
+        let board = Board::default();
+        fetched(&board, &auction(1, 0));
+        board.get(AuctionId::new(1).unwrap());
+        std::thread::sleep(REFRESH_AFTER);
+        let (due, _) = board.take_due();
+        let (id, ticket) = due[0];
+        board.put(ticket, &auction(1, 5));
+        assert_eq!(board.get(id).unwrap().bid_count, 5, "kept, and fresh again");
+        // Read again since: queued again, then a change lands while it is being fetched.
+        std::thread::sleep(REFRESH_AFTER);
+        let (due, _) = board.take_due();
+        let (_, ticket) = due[0];
+        board.forget(id);
+        board.put(ticket, &auction(1, 6));
+        assert!(
+            board.get(id).is_none(),
+            "a read older than the change is not kept"
+        );
     }
 }

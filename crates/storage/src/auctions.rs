@@ -34,6 +34,26 @@ impl Storage {
         .try_into()
     }
 
+    /// The auctions of `ids` that exist, in no particular order (one statement, however
+    /// many).
+    pub async fn get_auctions(&self, ids: &[AuctionId]) -> Result<Vec<Auction>, StorageError> {
+        let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+        sqlx::query_as!(
+            AuctionRow,
+            r#"SELECT id, title, kind, currency, reserve_price, min_increment, extend_secs,
+                      starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
+                      highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
+                      clearing_price, notice, created_at, now() AS "db_now!"
+               FROM auctions WHERE id = ANY($1)"#,
+            &ids
+        )
+        .fetch_all(&mut *self.conn().await?)
+        .await?
+        .into_iter()
+        .map(Auction::try_from)
+        .collect()
+    }
+
     /// Cancels a scheduled or open auction, under its row lock so no bid slips in after.
     pub async fn cancel_auction(&self, id: AuctionId) -> Result<Auction, StorageError> {
         let mut conn = self.conn().await?;

@@ -82,3 +82,55 @@ async fn a_read_reflects_other_instances_commits_within_100ms(pool: PgPool) {
 async fn without_redis_other_instances_commits_still_show_within_100ms(pool: PgPool) {
     other_instance_within_100ms(pool, DEAD_REDIS_URL.to_string()).await;
 }
+
+/// A copy read over and over is served from memory and refreshed in the background (see
+/// the service's board): every read that starts 100 ms after another instance's `201`
+/// still shows that bid, with no Redis to tell this instance of it.
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_copy_read_continuously_still_shows_other_instances_commits_within_100ms(pool: PgPool) {
+    let opts = Options {
+        redis_url: Some(DEAD_REDIS_URL.to_string()),
+        ..Default::default()
+    };
+    let a = spawn_app_with(pool.clone(), opts.clone()).await;
+    let b = spawn_app_with(pool, opts).await;
+    let (_, key) = a.create_bidder("exchange").await;
+    let id = a.create_auction(json!({"reserve_price": "1.00"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let started = Instant::now();
+    let reader = async {
+        let mut reads = Vec::new();
+        while started.elapsed() < Duration::from_millis(1_300) {
+            let at = started.elapsed();
+            reads.push((at, seen(&a, &key, id).await.1));
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+        reads
+    };
+    let bidder = async {
+        let mut answered = Vec::new();
+        for amount in ["1.00", "1.50", "2.25", "3.00"] {
+            tokio::time::sleep(Duration::from_millis(230)).await;
+            assert_eq!(
+                b.bid(&key, id, json!(amount)).await.status(),
+                StatusCode::CREATED
+            );
+            answered.push(started.elapsed());
+        }
+        answered
+    };
+    let (reads, answered) = tokio::join!(reader, bidder);
+    for (n, at_201) in answered.iter().enumerate() {
+        let due = *at_201 + Duration::from_millis(100);
+        for (at, count) in reads.iter().filter(|(at, _)| *at >= due) {
+            assert!(
+                *count > n as i64,
+                "a read at {at:?} saw {count} bids; bid {} was answered at {at_201:?}",
+                n + 1
+            );
+        }
+    }
+    let served_again = reads.len();
+    assert!(served_again > 100, "only {served_again} reads");
+}

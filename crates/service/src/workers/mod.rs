@@ -39,6 +39,7 @@ impl Services {
             tokio::spawn(closer(self.clone(), stop.clone()));
         }
         tokio::spawn(sender(self.clone(), stop.clone()));
+        tokio::spawn(refresher(self.clone(), stop.clone()));
         tokio::spawn(every(
             PRUNE_TICK,
             stop.clone(),
@@ -120,6 +121,23 @@ async fn sender(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
             while services.storage.is_migrated()
                 && services.deliver_notices().await == crate::notices::BATCH as usize
             {}
+        }
+    }
+}
+
+/// Keeps the auctions read often fresh in memory (see [`crate::board`]): waits for one to
+/// be read again, then refreshes them as they come due until none is queued.
+async fn refresher(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = services.board.rereads_queued() => {}
+            _ = stop.changed() => return,
+        }
+        while let Some(next) = services.refresh_rereads().await {
+            tokio::select! {
+                _ = tokio::time::sleep(next) => {}
+                _ = stop.changed() => return,
+            }
         }
     }
 }
