@@ -6,13 +6,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::body::Body;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower::ServiceExt as _;
 
 /// How connections are kept in check.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +39,7 @@ impl Default for ConnectionLimits {
 /// connection to finish (idle ones close at once) and resolves when all have.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: impl crate::http::App,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -81,7 +83,9 @@ pub async fn serve(
                 Ok(Ok(n)) if n > 0 => {}
                 _ => return,
             }
-            let service = TowerToHyperService::new(app);
+            let service = TowerToHyperService::new(
+                app.map_request(|req: hyper::Request<Incoming>| req.map(Body::new)),
+            );
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             if let Err(e) = watcher.watch(conn).await {
                 count_refused_head(&e);

@@ -3,9 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt::Write;
 
-use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gavel_domain::bid::{codes, offerable_min};
 use gavel_domain::money::format_amount;
@@ -258,8 +256,7 @@ fn too_low_detail(min_amount: &Option<Money>) -> String {
 }
 
 /// Logs every internal error once, with its cause chain, inside the request's span.
-pub async fn log_failures(req: Request, next: Next) -> Response {
-    let resp = next.run(req).await;
+pub fn log_failure<B>(resp: axum::http::Response<B>) -> axum::http::Response<B> {
     if let Some(Failure(chain)) = resp.extensions().get::<Failure>() {
         tracing::error!(error = %chain, "internal error");
     }

@@ -9,7 +9,6 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics::{
     describe_counter, describe_gauge, describe_histogram, Counter, Gauge, Histogram, Unit,
@@ -185,7 +184,7 @@ fn describe() {
 }
 
 /// The route template a request matched, filled in by [`note_route`] once routing is
-/// done, read by [`track`] (which runs before routing, so it also sees fallbacks, and
+/// done, read by [`Tracking`] (which starts before routing, so it also sees fallbacks, and
 /// timeouts: their answer is made outside the route, so the slot, not the response, must
 /// carry the template).
 #[derive(Clone, Default)]
@@ -215,34 +214,51 @@ fn interned(template: &str) -> &'static str {
     })
 }
 
-/// Counts and times every request, whatever answered it (a route, the 404 fallback, the
-/// timeout, load shedding), by method and route template: never the raw path (ids would
-/// explode the label set) nor a method no route serves.
-pub async fn track(mut req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let _in_flight = InFlight::enter();
-    let slot = RouteSlot::default();
-    req.extensions_mut().insert(slot.clone());
-    let method = method_label(req.method());
-    let resp = next.run(req).await;
-    let route = slot.0.get().copied().unwrap_or("unmatched");
-    let key = (method, route, resp.status().as_u16());
-    HANDLES.with_borrow_mut(|handles| {
-        let (requests, duration) = handles.entry(key).or_insert_with(|| {
-            let labels = [
-                ("method", method.to_string()),
-                ("route", route.to_string()),
-                ("status", key.2.to_string()),
-            ];
-            (
-                metrics::counter!("gavel_http_requests_total", &labels),
-                metrics::histogram!("gavel_http_request_duration_seconds", &labels),
-            )
+/// One request being counted and timed, whatever answers it (a route, the 404 fallback,
+/// the timeout, load shedding), by method and route template: never the raw path (ids
+/// would explode the label set) nor a method no route serves. Made by the
+/// [`Metered`](super::metered::Metered) layer, before routing.
+pub(crate) struct Tracking {
+    started: Instant,
+    _in_flight: InFlight,
+    slot: RouteSlot,
+    method: &'static str,
+}
+
+impl Tracking {
+    /// Starts counting `req`, leaving it a slot for its route template.
+    pub(crate) fn start<B>(req: &mut axum::http::Request<B>) -> Self {
+        let started = Instant::now();
+        let slot = RouteSlot::default();
+        req.extensions_mut().insert(slot.clone());
+        Tracking {
+            started,
+            _in_flight: InFlight::enter(),
+            slot,
+            method: method_label(req.method()),
+        }
+    }
+
+    /// Counts the answer, with its status and time.
+    pub(crate) fn finish(&self, status: axum::http::StatusCode) {
+        let route = self.slot.0.get().copied().unwrap_or("unmatched");
+        let key = (self.method, route, status.as_u16());
+        HANDLES.with_borrow_mut(|handles| {
+            let (requests, duration) = handles.entry(key).or_insert_with(|| {
+                let labels = [
+                    ("method", key.0.to_string()),
+                    ("route", route.to_string()),
+                    ("status", key.2.to_string()),
+                ];
+                (
+                    metrics::counter!("gavel_http_requests_total", &labels),
+                    metrics::histogram!("gavel_http_request_duration_seconds", &labels),
+                )
+            });
+            requests.increment(1);
+            duration.record(self.started.elapsed().as_secs_f64());
         });
-        requests.increment(1);
-        duration.record(started.elapsed().as_secs_f64());
-    });
-    resp
+    }
 }
 
 /// One request being answered, counted in `gavel_http_requests_in_flight` for as long as
@@ -269,16 +285,16 @@ impl Drop for InFlight {
     }
 }
 
-/// Records the matched route template for [`track`] (a route layer: it runs only for
+/// Records the matched route template for [`Tracking`] (a route layer: it runs only for
 /// requests that matched a route).
-pub async fn note_route(req: Request, next: Next) -> Response {
+pub fn note_route(req: Request) -> Request {
     if let (Some(slot), Some(path)) = (
         req.extensions().get::<RouteSlot>(),
         req.extensions().get::<MatchedPath>(),
     ) {
         let _ = slot.0.set(interned(path.as_str()));
     }
-    next.run(req).await
+    req
 }
 
 /// A method as a label: the ones HTTP defines, anything else `other`.

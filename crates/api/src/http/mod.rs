@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cors;
 pub mod error;
 pub mod extract;
+mod metered;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
@@ -18,8 +19,10 @@ use std::time::Duration;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::HeaderName;
-use axum::{BoxError, Extension, Router};
+use axum::response::IntoResponse;
+use axum::{BoxError, Extension};
 use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::util::MapRequestLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
@@ -61,9 +64,41 @@ impl Default for HttpOptions {
     }
 }
 
+/// The whole application as one service: the routes inside, the layers around them.
+pub trait App:
+    tower::Service<
+        Request,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> App for S where
+    S: tower::Service<
+            Request,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// Builds the whole application: routes, then layers (outermost first): request id,
-/// trace, failure log, request-id propagation, CORS, compression, timeout, body limit.
-pub fn router(state: AppState, http: &HttpOptions) -> Router {
+/// trace, failure log, metrics, request-id propagation, CORS, compression, timeout; body
+/// limit and route metrics inside the router.
+///
+/// The layers wrap the router rather than each route (`Router::layer`): per route, axum
+/// clones the layered route for every request, boxed, and in a GET of one auction that
+/// clone was gavel's largest cost of its own.
+pub fn router(state: AppState, http: &HttpOptions) -> impl App {
     // Before any request: the metrics layers keep the handles they first look up.
     let _ = metrics::handle();
     let (routes, doc) = routes(http.max_inflight).split_for_parts();
@@ -73,25 +108,26 @@ pub fn router(state: AppState, http: &HttpOptions) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .route_layer(axum::middleware::from_fn(metrics::note_route));
+        .route_layer(MapRequestLayer::new(metrics::note_route))
+        .with_state(state);
 
-    let layers = ServiceBuilder::new()
-        .layer(axum::middleware::map_request(drop_unfit_request_id))
+    ServiceBuilder::new()
+        .map_response(IntoResponse::into_response)
+        .map_request(drop_unfit_request_id)
         .layer(SetRequestIdLayer::new(REQUEST_ID, request_id::MakeId))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(axum::middleware::from_fn(error::log_failures))
-        .layer(axum::middleware::from_fn(metrics::track))
+        .map_response(error::log_failure)
+        .layer(metered::MeteredLayer)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .option_layer(cors_layer(&http.cors))
         .layer(CompressionLayer::new())
         .layer(HandleErrorLayer::new(timeout_error))
-        .timeout(http.request_timeout);
-
-    routes.layer(layers).with_state(state)
+        .timeout(http.request_timeout)
+        .service(routes)
 }
 
 /// Every route, each registered together with its documentation (`routes!` takes both
@@ -145,7 +181,7 @@ pub fn fit_request_id(id: &[u8]) -> bool {
 }
 
 /// Drops a client's request id that does not fit, so a fresh one is made instead.
-async fn drop_unfit_request_id(mut req: Request) -> Request {
+fn drop_unfit_request_id(mut req: Request) -> Request {
     if req
         .headers()
         .get(REQUEST_ID)
