@@ -63,6 +63,24 @@ async fn twenty_concurrent_repeats_make_one_bid(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(n, 1);
+    // Replayed from the stored row, after the commit: the stored outcome holds the bid's
+    // own id (written in the statement that gave the bid its id).
+    let stored: String =
+        sqlx::query_scalar("SELECT outcome->'accepted'->'bid'->>'id' FROM idempotency_keys")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, ids[0].to_string());
+    let later = keyed_bid(
+        &app,
+        &key,
+        "retry-me-42",
+        json!({"auction_id": id, "amount": "5"}),
+    )
+    .await;
+    assert_eq!(later.headers().get("idempotent-replayed").unwrap(), "true");
+    let (s, v) = status_json(later).await;
+    assert_eq!((s, v["id"].as_i64()), (StatusCode::CREATED, Some(ids[0])));
 
     // Same key, other body.
     let (s, v) = status_json(

@@ -5,8 +5,8 @@ use sqlx::Connection as _;
 use std::collections::{HashMap, HashSet};
 
 use gavel_domain::{
-    decide_bid, AcceptedBid, Auction, AuctionId, AuctionState, Bid, BidContext, BidRejection,
-    BidRequest, BidderId, PlacedBid,
+    decide_bid, AcceptedBid, Auction, AuctionId, AuctionState, Bid, BidContext, BidId,
+    BidRejection, BidRequest, BidderId, PlacedBid,
 };
 use rust_decimal::Decimal;
 use sqlx::PgPool;
@@ -158,37 +158,75 @@ pub(super) async fn decide_in(
             }
         }
     }
-    let pending_was_empty = pending.is_empty();
-    if !pending.is_empty() {
-        let new_ids = record(tx, reqs, &pending, &auctions).await?;
-        for (p, id) in pending.into_iter().zip(new_ids) {
-            let req = &reqs[p.index];
-            let w = &auctions[&req.auction_id];
-            decisions[p.index] = Some(Ok(PlacedBid {
-                bid: Bid {
-                    id: bid_id(id)?,
-                    auction_id: req.auction_id,
-                    bidder_id: req.bidder_id,
-                    amount: req.amount.money(),
-                    created_at: w.auction.as_of,
-                },
-                kind: w.auction.kind,
-                min_increment: w.auction.min_increment,
-                accepted: p.accepted,
-                ends_at: p.ends_at,
-                bid_count: p.bid_count,
-            }));
+    // The keys' outcomes go into the same statement as the bids, before the bids have
+    // ids: an accepted bid's outcome is written with a stand-in id that the statement
+    // replaces with the bid's own.
+    let stand_in = bid_id(STAND_IN_ID)?;
+    let positions = pending_positions(&pending);
+    let provisional: Vec<Decision> = decisions
+        .iter()
+        .enumerate()
+        .map(|(i, d)| match (d, positions.get(&i)) {
+            (Some(d), _) => d.clone(),
+            (None, Some(&at)) => Ok(placed(reqs, &auctions, &pending[at as usize - 1], stand_in)),
+            (None, None) => Err(BidRejection::UnknownAuction),
+        })
+        .collect();
+    let new_keys = keys::to_store(reqs, keys, &states, &provisional, &positions)?;
+    wrote |= !pending.is_empty();
+    if !pending.is_empty() || !new_keys.is_empty() {
+        let (new_ids, written) = record(tx, reqs, &pending, &auctions, &new_keys).await?;
+        if let Err(raced) = new_keys.check(written) {
+            return Ok(Err(raced));
+        }
+        for (p, id) in pending.iter().zip(new_ids) {
+            decisions[p.index] = Some(Ok(placed(reqs, &auctions, p, bid_id(id)?)));
         }
     }
-    wrote |= !pending_was_empty;
     let decisions: Vec<Decision> = decisions
         .into_iter()
         .map(|d| d.unwrap_or(Err(BidRejection::UnknownAuction)))
         .collect();
-    if let Err(raced) = keys::store(tx, reqs, keys, &states, &decisions).await? {
-        return Ok(Err(raced));
-    }
     Ok(Ok((keys::answers(states, &decisions), wrote)))
+}
+
+/// The id an accepted bid's stored outcome carries until the statement that inserts the
+/// bid puts the bid's own there (see `record`).
+const STAND_IN_ID: i64 = i64::MAX;
+
+/// Each bid's place among the accepted ones (1-based, as the statement numbers the new
+/// bids), by index in the batch.
+fn pending_positions(pending: &[Pending]) -> HashMap<usize, i32> {
+    pending
+        .iter()
+        .zip(1..)
+        .map(|(p, position)| (p.index, position))
+        .collect()
+}
+
+/// An accepted bid with its id.
+fn placed(
+    reqs: &[BidRequest],
+    auctions: &HashMap<AuctionId, Working>,
+    p: &Pending,
+    id: BidId,
+) -> PlacedBid {
+    let req = &reqs[p.index];
+    let w = &auctions[&req.auction_id];
+    PlacedBid {
+        bid: Bid {
+            id,
+            auction_id: req.auction_id,
+            bidder_id: req.bidder_id,
+            amount: req.amount.money(),
+            created_at: w.auction.as_of,
+        },
+        kind: w.auction.kind,
+        min_increment: w.auction.min_increment,
+        accepted: p.accepted.clone(),
+        ends_at: p.ends_at,
+        bid_count: p.bid_count,
+    }
 }
 
 /// Each bid's answer, in order, and whether the transaction wrote anything.
@@ -232,14 +270,17 @@ async fn sealed_bidders(
         .collect()
 }
 
-/// Inserts the accepted bids (in arrival order, so ids rise with it) and updates each
-/// auction once; returns the new bid ids in the order of `pending`.
+/// Inserts the accepted bids (in arrival order, so ids rise with it), updates each
+/// auction once and writes the new keys with their outcomes, all in one statement; returns
+/// the new bid ids in the order of `pending`, and how many keys were written (fewer than
+/// given when one was stored already).
 async fn record(
     tx: &mut sqlx::PgConnection,
     reqs: &[BidRequest],
     pending: &[Pending],
     auctions: &HashMap<AuctionId, Working>,
-) -> Result<Vec<i64>, StorageError> {
+    new_keys: &keys::NewKeys,
+) -> Result<(Vec<i64>, i64), StorageError> {
     let mut bid_auction = Vec::with_capacity(pending.len());
     let mut bid_bidder = Vec::with_capacity(pending.len());
     let mut bid_amount = Vec::with_capacity(pending.len());
@@ -269,7 +310,7 @@ async fn record(
             None => Decimal::NEGATIVE_ONE,
         })
         .collect();
-    let ids = sqlx::query_scalar!(
+    let row = sqlx::query!(
         r#"WITH ins AS (
                INSERT INTO bids (auction_id, bidder_id, amount, created_at)
                SELECT a, b, c, d
@@ -293,8 +334,21 @@ async fn record(
                ) h ON true
                WHERE au.id = s.id
                RETURNING au.id
+           ), numbered AS (
+               SELECT id, row_number() OVER (ORDER BY id) AS n FROM ins
+           ), keyed AS (
+               INSERT INTO idempotency_keys (bidder_id, key, request_hash, outcome)
+               SELECT k.b, k.k, k.h,
+                      CASE WHEN k.p IS NULL THEN k.o
+                           ELSE jsonb_set(k.o, '{accepted,bid,id}', to_jsonb(nb.id)) END
+               FROM UNNEST($9::BIGINT[], $10::TEXT[], $11::BYTEA[], $12::JSONB[], $13::INT[])
+                    AS k(b, k, h, o, p)
+               LEFT JOIN numbered nb ON nb.n = k.p
+               ON CONFLICT (bidder_id, key) DO NOTHING
+               RETURNING 1
            )
-           SELECT id AS "id!" FROM ins ORDER BY id"#,
+           SELECT COALESCE((SELECT array_agg(id ORDER BY id) FROM ins), '{}') AS "ids!",
+                  (SELECT count(*) FROM keyed) AS "keys_written!""#,
         &bid_auction,
         &bid_bidder,
         &bid_amount,
@@ -303,9 +357,15 @@ async fn record(
         &upd_added,
         &upd_ends,
         &upd_high,
+        &new_keys.bidders,
+        &new_keys.names,
+        &new_keys.hashes,
+        &new_keys.outcomes,
+        &new_keys.positions as &[Option<i32>],
     )
-    .fetch_all(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
+    let ids = row.ids;
     if ids.len() != pending.len() {
         return Err(StorageError::Corrupt(format!(
             "{} bids inserted for {} accepted",
@@ -313,5 +373,5 @@ async fn record(
             pending.len()
         )));
     }
-    Ok(ids)
+    Ok((ids, row.keys_written))
 }

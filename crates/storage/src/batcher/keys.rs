@@ -132,52 +132,60 @@ pub(super) async fn look_up(
     Ok(states)
 }
 
-/// Writes every new key with its bid's outcome, in one statement. `Raced` when one was
-/// written meanwhile by a concurrent transaction (the caller rolls back).
-pub(super) async fn store(
-    tx: &mut sqlx::PgConnection,
+/// The batch's new keys, as the statement that records the batch writes them (see
+/// `decide::record`).
+#[derive(Debug, Default)]
+pub(super) struct NewKeys {
+    pub bidders: Vec<i64>,
+    pub names: Vec<String>,
+    pub hashes: Vec<Vec<u8>>,
+    /// Each outcome; an accepted bid's with a stand-in id.
+    pub outcomes: Vec<serde_json::Value>,
+    /// An accepted bid's place among the batch's new bids (1-based), whose id the
+    /// statement puts in its outcome; `None` for a refusal.
+    pub positions: Vec<Option<i32>>,
+}
+
+impl NewKeys {
+    /// Whether the batch writes no key.
+    pub(super) fn is_empty(&self) -> bool {
+        self.bidders.is_empty()
+    }
+
+    /// `Raced` when fewer than all were written: one was stored already (the caller rolls
+    /// back).
+    pub(super) fn check(&self, written: i64) -> Result<(), Raced> {
+        if written as usize == self.bidders.len() {
+            Ok(())
+        } else {
+            Err(Raced)
+        }
+    }
+}
+
+/// Every new key with its bid's outcome; `positions` gives an accepted bid's place among
+/// the new bids, by its index in the batch.
+pub(super) fn to_store(
     reqs: &[BidRequest],
     keys: &[Option<OwnedKey>],
     states: &[KeyState],
     decisions: &[Decision],
-) -> Result<Result<(), Raced>, StorageError> {
-    let (mut bidders, mut names, mut hashes, mut outcomes) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    positions: &HashMap<usize, i32>,
+) -> Result<NewKeys, StorageError> {
+    let mut new = NewKeys::default();
     for (i, state) in states.iter().enumerate() {
         if let (KeyState::Fresh, Some(key)) = (state, &keys[i]) {
-            bidders.push(reqs[i].bidder_id.get());
-            names.push(key.key.clone());
-            hashes.push(key.request_hash.clone());
-            outcomes.push(
+            new.bidders.push(reqs[i].bidder_id.get());
+            new.names.push(key.key.clone());
+            new.hashes.push(key.request_hash.clone());
+            new.outcomes.push(
                 serde_json::to_value(BidOutcome::of(&decisions[i]))
                     .map_err(|e| StorageError::Corrupt(format!("an outcome as JSON: {e}")))?,
             );
+            new.positions.push(positions.get(&i).copied());
         }
     }
-    if bidders.is_empty() {
-        return Ok(Ok(()));
-    }
-    let written = sqlx::query_scalar!(
-        r#"WITH w AS (
-               INSERT INTO idempotency_keys (bidder_id, key, request_hash, outcome)
-               SELECT b, k, h, o
-               FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BYTEA[], $4::JSONB[]) AS u(b, k, h, o)
-               ON CONFLICT (bidder_id, key) DO NOTHING
-               RETURNING 1
-           )
-           SELECT count(*) AS "n!" FROM w"#,
-        &bidders,
-        &names,
-        &hashes,
-        &outcomes,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(if written as usize == bidders.len() {
-        Ok(())
-    } else {
-        Err(Raced)
-    })
+    Ok(new)
 }
 
 /// Each bid's answer, once the batch's decisions are known: a repeat within the batch is
