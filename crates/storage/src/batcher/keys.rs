@@ -59,7 +59,7 @@ pub(super) struct Raced;
 /// Sorts the batch's keyed bids: the first of each key is looked up when `read_stored`
 /// (committed before, it is answered from its stored row); later ones repeat it or reuse
 /// it. Without `read_stored` every first occurrence counts as new, and a stored one makes
-/// `store` come back short.
+/// the keys' write (in `decide::record`) come back short.
 pub(super) async fn look_up(
     tx: &mut sqlx::PgConnection,
     reqs: &[BidRequest],
