@@ -39,6 +39,25 @@ async fn responses_are_compressed_when_asked(pool: PgPool) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers().get("content-encoding").unwrap(), "gzip");
+    let r = app
+        .client
+        .get(format!("{}/openapi.json", app.url))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("content-encoding").unwrap(), "gzip");
+    // A single object is not worth compressing (see `http::routes`).
+    let r = app
+        .client
+        .get(format!("{}/api/auctions/1", app.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().get("content-encoding").is_none());
 }
 
 #[sqlx::test(migrations = "../../migrations")]
