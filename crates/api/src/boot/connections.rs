@@ -51,6 +51,7 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
     let builder = Arc::new(builder);
+    let app = Shared(Arc::new(app));
     let open = Arc::new(Semaphore::new(limits.max.max(1)));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -96,6 +97,39 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// The application, one copy for every connection: hyper keeps a service per connection,
+/// and the layered stack is about a kilobyte, which each of 10,000 idle event streams held
+/// (8.3 → 9.5 KiB a stream when the layers moved around the router). Each request
+/// clones the stack from here, as it would clone it from its connection's copy.
+struct Shared<S>(Arc<S>);
+
+impl<S> Clone for Shared<S> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<S, R> tower::Service<R> for Shared<S>
+where
+    S: tower::Service<R> + Clone,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = tower::util::Oneshot<S, R>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        // The clone made in `call` is made ready there.
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: R) -> Self::Future {
+        S::clone(&self.0).oneshot(req)
+    }
 }
 
 /// A connection's place among the open ones, counted in `gavel_connections_open` while
