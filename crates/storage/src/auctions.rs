@@ -19,19 +19,10 @@ impl Storage {
 
     /// One auction.
     pub async fn get_auction(&self, id: AuctionId) -> Result<Auction, StorageError> {
-        sqlx::query_as!(
-            AuctionRow,
-            r#"SELECT id, title, kind, currency, reserve_price, min_increment, extend_secs,
-                      starts_at, ends_at, cancelled_at, highest_bid_id, highest_bidder_id,
-                      highest_amount, bid_count, closed_at, winner_bidder_id, winning_bid_id,
-                      clearing_price, notice, created_at, now() AS "db_now!"
-               FROM auctions WHERE id = $1"#,
-            id.get()
-        )
-        .fetch_optional(&mut *self.conn().await?)
-        .await?
-        .ok_or(StorageError::NotFound)?
-        .try_into()
+        self.get_auctions(&[id])
+            .await?
+            .pop()
+            .ok_or(StorageError::NotFound)
     }
 
     /// The auctions of `ids` that exist, in no particular order (one statement, however

@@ -43,7 +43,11 @@ async fn a_read_reflects_this_instances_commits_at_once(pool: PgPool) {
     }
 }
 
-async fn other_instance_within_100ms(pool: PgPool, redis_url: String) {
+/// Two instances on one database (and `redis_url`), a bidder's key and an auction.
+async fn two_instances(
+    pool: PgPool,
+    redis_url: String,
+) -> (common::TestApp, common::TestApp, String, i64) {
     let opts = Options {
         redis_url: Some(redis_url),
         ..Default::default()
@@ -54,6 +58,11 @@ async fn other_instance_within_100ms(pool: PgPool, redis_url: String) {
     let id = a.create_auction(json!({"reserve_price": "1.00"})).await["id"]
         .as_i64()
         .unwrap();
+    (a, b, key, id)
+}
+
+async fn other_instance_within_100ms(pool: PgPool, redis_url: String) {
+    let (a, b, key, id) = two_instances(pool, redis_url).await;
     for (n, amount) in ["1.00", "1.50", "2.25"].iter().enumerate() {
         // A holds the auction in memory; the bid goes through B.
         seen(&a, &key, id).await;
@@ -88,16 +97,7 @@ async fn without_redis_other_instances_commits_still_show_within_100ms(pool: PgP
 /// still shows that bid, with no Redis to tell this instance of it.
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_copy_read_continuously_still_shows_other_instances_commits_within_100ms(pool: PgPool) {
-    let opts = Options {
-        redis_url: Some(DEAD_REDIS_URL.to_string()),
-        ..Default::default()
-    };
-    let a = spawn_app_with(pool.clone(), opts.clone()).await;
-    let b = spawn_app_with(pool, opts).await;
-    let (_, key) = a.create_bidder("exchange").await;
-    let id = a.create_auction(json!({"reserve_price": "1.00"})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (a, b, key, id) = two_instances(pool, DEAD_REDIS_URL.to_string()).await;
     let started = Instant::now();
     let reader = async {
         let mut reads = Vec::new();
