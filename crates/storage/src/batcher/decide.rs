@@ -161,18 +161,24 @@ pub(super) async fn decide_in(
     // The keys' outcomes go into the same statement as the bids, before the bids have
     // ids: an accepted bid's outcome is written with a stand-in id that the statement
     // replaces with the bid's own.
-    let stand_in = bid_id(STAND_IN_ID)?;
-    let positions = pending_positions(&pending);
-    let provisional: Vec<Decision> = decisions
-        .iter()
-        .enumerate()
-        .map(|(i, d)| match (d, positions.get(&i)) {
-            (Some(d), _) => d.clone(),
-            (None, Some(&at)) => Ok(placed(reqs, &auctions, &pending[at as usize - 1], stand_in)),
-            (None, None) => Err(BidRejection::UnknownAuction),
-        })
-        .collect();
-    let new_keys = keys::to_store(reqs, keys, &states, &provisional, &positions)?;
+    let new_keys = if states.iter().any(|s| matches!(s, KeyState::Fresh)) {
+        let stand_in = bid_id(STAND_IN_ID)?;
+        let positions = pending_positions(&pending);
+        let provisional: Vec<Decision> = decisions
+            .iter()
+            .enumerate()
+            .map(|(i, d)| match (d, positions.get(&i)) {
+                (Some(d), _) => d.clone(),
+                (None, Some(&at)) => {
+                    Ok(placed(reqs, &auctions, &pending[at as usize - 1], stand_in))
+                }
+                (None, None) => Err(BidRejection::UnknownAuction),
+            })
+            .collect();
+        keys::to_store(reqs, keys, &states, &provisional, &positions)?
+    } else {
+        keys::NewKeys::default()
+    };
     wrote |= !pending.is_empty();
     if !pending.is_empty() || !new_keys.is_empty() {
         let (new_ids, written) = record(tx, reqs, &pending, &auctions, &new_keys).await?;
