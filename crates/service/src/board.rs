@@ -85,11 +85,13 @@ impl Board {
         let (mut a, age, first_reread) = {
             let map = self.entries.read().unwrap_or_else(|e| e.into_inner());
             let cached = map.get(&id)?.cached.as_ref()?;
-            if cached.fetched.elapsed() >= FRESH_FOR {
+            let now = Instant::now();
+            if now.saturating_duration_since(cached.fetched) >= FRESH_FOR {
                 return None;
             }
             let first_reread = !cached.reread.swap(true, Ordering::Relaxed);
-            (cached.auction.clone(), cached.kept.elapsed(), first_reread)
+            let age = now.saturating_duration_since(cached.kept);
+            (cached.auction.clone(), age, first_reread)
         };
         if first_reread {
             self.rereads
