@@ -2,7 +2,17 @@
 
 use gavel_domain::{Auction, AuctionEvent, AuctionId, AuctionStatus, NewAuctionInput};
 
+use crate::board::CopyId;
 use crate::{ServiceError, Services};
+
+/// An auction read, and which copy in memory it is, when it is one.
+#[derive(Debug, Clone)]
+pub struct AuctionRead {
+    /// The auction, its clock (`as_of`) at the time of the read.
+    pub auction: Auction,
+    /// The copy in memory it is: the same id, the same auction (see [`CopyId`]).
+    pub copy: Option<CopyId>,
+}
 
 impl Services {
     /// Validates and stores a new auction.
@@ -15,13 +25,22 @@ impl Services {
 
     /// One auction: from memory while fresh (see [`crate::board`]), else from PostgreSQL.
     pub async fn auction(&self, id: AuctionId) -> Result<Auction, ServiceError> {
-        if let Some(a) = self.board.get(id) {
-            return Ok(a);
+        Ok(self.auction_read(id).await?.auction)
+    }
+
+    /// One auction, as [`Services::auction`] reads it, and which copy in memory it is
+    /// (`None`: read from PostgreSQL and not kept, because it changed meanwhile).
+    pub async fn auction_read(&self, id: AuctionId) -> Result<AuctionRead, ServiceError> {
+        if let Some(kept) = self.board.get(id) {
+            return Ok(AuctionRead {
+                auction: kept.auction,
+                copy: Some(kept.copy),
+            });
         }
         let ticket = self.board.begin_read(id);
         let auction = self.storage.get_auction(id).await?;
-        self.board.put(ticket, &auction);
-        Ok(auction)
+        let copy = self.board.put(ticket, &auction);
+        Ok(AuctionRead { auction, copy })
     }
 
     /// Fetches anew, in one statement, the copies in memory that were read again and are

@@ -60,6 +60,21 @@ struct Entry {
     touched: Instant,
 }
 
+/// Names one copy of an auction kept in memory: it changes whenever the copy does (a bid
+/// applied, a fresh read kept) and is never reused, so whatever was derived from a copy
+/// (its JSON, say) stays right for as long as the copy's id is the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyId(u64);
+
+/// An auction served from memory, and which copy it came from.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    /// The auction, its clock (`as_of`) moved on to now.
+    pub auction: Auction,
+    /// The copy it is.
+    pub copy: CopyId,
+}
+
 /// A read in progress: where the entry stood when it began, and when that was.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadTicket {
@@ -81,17 +96,18 @@ pub struct Board {
 impl Board {
     /// The auction as last read, when that was less than [`FRESH_FOR`] ago; its clock
     /// (`as_of`) moved on by the time since.
-    pub fn get(&self, id: AuctionId) -> Option<Auction> {
-        let (mut a, age, first_reread) = {
+    pub fn get(&self, id: AuctionId) -> Option<Kept> {
+        let (mut a, copy, age, first_reread) = {
             let map = self.entries.read().unwrap_or_else(|e| e.into_inner());
-            let cached = map.get(&id)?.cached.as_ref()?;
+            let entry = map.get(&id)?;
+            let cached = entry.cached.as_ref()?;
             let now = Instant::now();
             if now.saturating_duration_since(cached.fetched) >= FRESH_FOR {
                 return None;
             }
             let first_reread = !cached.reread.swap(true, Ordering::Relaxed);
             let age = now.saturating_duration_since(cached.kept);
-            (cached.auction.clone(), age, first_reread)
+            (cached.auction.clone(), CopyId(entry.seq), age, first_reread)
         };
         if first_reread {
             self.rereads
@@ -101,7 +117,7 @@ impl Board {
             self.reread_queued.notify_one();
         }
         a.as_of += chrono::Duration::from_std(age).unwrap_or_default();
-        Some(a)
+        Some(Kept { auction: a, copy })
     }
 
     /// Call before reading an auction from the database; pass the ticket to [`Board::put`].
@@ -157,14 +173,14 @@ impl Board {
         (due, next)
     }
 
-    /// Keeps a read, unless something changed the auction's entry since it began. Its age
-    /// counts from when the read began.
-    pub fn put(&self, ticket: ReadTicket, auction: &Auction) {
+    /// Keeps a read, unless something changed the auction's entry since it began (then
+    /// `None`). Its age counts from when the read began.
+    pub fn put(&self, ticket: ReadTicket, auction: &Auction) -> Option<CopyId> {
         let mut map = self.entries.write().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         let current = map.get(&auction.id).map_or(0, |e| e.seq);
         if current != ticket.seq {
-            return;
+            return None;
         }
         if map.len() >= MAX_ENTRIES {
             map.retain(|_, e| now.duration_since(e.touched) < IDLE);
@@ -184,6 +200,7 @@ impl Board {
             kept: now,
             reread: AtomicBool::new(false),
         });
+        Some(CopyId(seq))
     }
 
     /// The least amount a bid on `id` needs, when this instance knows one and the auction
@@ -358,7 +375,11 @@ mod tests {
         let (due, _) = board.take_due();
         let (id, ticket) = due[0];
         board.put(ticket, &auction(1, 5));
-        assert_eq!(board.get(id).unwrap().bid_count, 5, "kept, and fresh again");
+        assert_eq!(
+            board.get(id).unwrap().auction.bid_count,
+            5,
+            "kept, and fresh again"
+        );
         // Read again since: queued again, then a change lands while it is being fetched.
         std::thread::sleep(REFRESH_AFTER);
         let (due, _) = board.take_due();

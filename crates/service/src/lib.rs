@@ -24,9 +24,11 @@ use gavel_cache::Cache;
 use gavel_storage::Storage;
 use secrecy::SecretString;
 
+pub use auctions::AuctionRead;
 pub use auth::{Authenticator, Caller, Identity};
 pub use bidders::CreatedBidder;
 pub use bidding::BidAnswer;
+pub use board::CopyId;
 pub use error::ServiceError;
 pub use events::EventHub;
 pub use gavel_cache::CacheHealth;

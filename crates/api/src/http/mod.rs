@@ -1,6 +1,7 @@
 //! The HTTP layer: the router and its layers, extractors, auth, the one error mapping,
 //! response views and the route handlers. Only this module knows HTTP.
 
+pub mod auction_bodies;
 pub mod auth;
 pub mod cors;
 pub mod error;

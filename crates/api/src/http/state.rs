@@ -11,6 +11,8 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::http::auction_bodies::AuctionBodies;
+
 /// Bidders with a rate limit of their own: the limit, and the budget kept at it.
 type OwnLimits = HashMap<BidderId, (u32, Arc<DefaultDirectRateLimiter>)>;
 
@@ -26,6 +28,8 @@ pub struct AppState {
     own_limits: Arc<Mutex<OwnLimits>>,
     /// `GAVEL_METRICS_TOKEN`, hashed; `/metrics` is open when `None`.
     pub metrics_token_hash: Option<[u8; 32]>,
+    /// The JSON of auctions read from memory, by copy.
+    pub auction_bodies: Arc<AuctionBodies>,
 }
 
 impl AppState {
@@ -36,6 +40,7 @@ impl AppState {
             rate_limiter: None,
             own_limits: Arc::default(),
             metrics_token_hash: None,
+            auction_bodies: Arc::default(),
         }
     }
 

@@ -134,3 +134,83 @@ async fn a_copy_read_continuously_still_shows_other_instances_commits_within_100
     let served_again = reads.len();
     assert!(served_again > 100, "only {served_again} reads");
 }
+
+/// A copy in memory is read by every caller and across the auction's end, while its JSON
+/// is written once and kept: what each response shows must still follow the caller (a
+/// sealed auction's highest bid) and the clock (its status).
+#[sqlx::test(migrations = "../../migrations")]
+async fn reads_from_memory_follow_the_caller_and_the_clock(pool: PgPool) {
+    let app = common::spawn_app(pool).await;
+    let (_, key) = app.create_bidder("exchange").await;
+    let ends_at = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    let id = app
+        .create_auction(json!({"kind": "first_price", "ends_at": ends_at.to_rfc3339()}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.bid(&key, id, json!("10")).await.status(),
+        StatusCode::CREATED
+    );
+    // The same database clock as here; the margin covers a response's own time.
+    let margin = chrono::Duration::milliseconds(20);
+    let (mut open_seen, mut over_seen) = (0, 0);
+    while chrono::Utc::now() < ends_at + chrono::Duration::milliseconds(300) {
+        for (caller, is_admin) in [(key.as_str(), false), (common::ADMIN_TOKEN, true)] {
+            let sent = chrono::Utc::now();
+            let (s, v) =
+                status_json(app.get(&format!("/api/auctions/{id}"), Some(caller)).await).await;
+            let answered = chrono::Utc::now();
+            assert_eq!(s, StatusCode::OK, "{v}");
+            let status = v["status"].as_str().unwrap();
+            if answered + margin < ends_at {
+                assert_eq!(status, "open", "{v}");
+                open_seen += 1;
+            }
+            if sent > ends_at + margin {
+                assert_ne!(status, "open", "{v}");
+                over_seen += 1;
+            }
+            let amount = &v["highest_bid"]["amount"];
+            if is_admin || status == "closed" {
+                assert_eq!(amount, "10.00", "{v}");
+            } else {
+                assert!(v["highest_bid"].is_null(), "sealed until closed: {v}");
+            }
+        }
+    }
+    assert!(
+        open_seen > 10 && over_seen > 10,
+        "{open_seen} / {over_seen}"
+    );
+}
+
+/// A copy read just before an auction opens and again just after, with nothing changed
+/// in between, shows it open the second time (the status follows the clock, not the copy).
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_copy_read_across_the_start_shows_the_new_status(pool: PgPool) {
+    let app = common::spawn_app(pool).await;
+    let (_, key) = app.create_bidder("exchange").await;
+    let starts_at = chrono::Utc::now() + chrono::Duration::milliseconds(500);
+    let body = json!({
+        "starts_at": starts_at.to_rfc3339(),
+        "ends_at": (starts_at + chrono::Duration::hours(1)).to_rfc3339(),
+    });
+    let id = app.create_auction(body).await["id"].as_i64().unwrap();
+    let status_at = |at: chrono::DateTime<chrono::Utc>| {
+        let (app, key) = (&app, &key);
+        async move {
+            let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+            tokio::time::sleep(wait).await;
+            let (s, v) =
+                status_json(app.get(&format!("/api/auctions/{id}"), Some(key)).await).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v["status"].as_str().unwrap().to_string()
+        }
+    };
+    // 80 ms apart: the second read is served from the copy the first one kept (unless
+    // this machine stalls, when it reads the database, which must say the same).
+    let margin = chrono::Duration::milliseconds(40);
+    assert_eq!(status_at(starts_at - margin).await, "scheduled");
+    assert_eq!(status_at(starts_at + margin).await, "open");
+}

@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
 use axum::Json;
 use gavel_domain::{AuctionId, AuctionStatus, NewAuctionInput, Viewer};
 use gavel_service::Caller;
@@ -146,7 +147,7 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     PathId(id): PathId<AuctionId>,
-) -> Result<Json<AuctionView>, ApiError> {
-    let auction = state.services.auction(id).await?;
-    Ok(Json(AuctionView::new(auction, caller.viewer())))
+) -> Result<Response, ApiError> {
+    let read = state.services.auction_read(id).await?;
+    state.auction_bodies.respond(read, caller.viewer())
 }
