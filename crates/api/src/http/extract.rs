@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::{header, request::Parts, StatusCode};
+use axum::http::{header, request::Parts};
 use serde::de::DeserializeOwned;
 
 use crate::http::error::ApiError;
@@ -24,19 +24,39 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers().get(header::CONTENT_TYPE)) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
-            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        parse_json(&read_body(req).await?).map(JsonBody)
+    }
+}
+
+/// A body of any kind, at most 64 KiB (`413` past that).
+#[derive(Debug)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        read_body(req).await.map(RawBody)
+    }
+}
+
+/// Reads a request's body, at most [`MAX_BODY_BYTES`] of it. The limit is applied here,
+/// where bodies are read, rather than by axum's `DefaultBodyLimit` layer, which every
+/// route paid for on every request, bodies or not.
+pub async fn read_body(req: Request) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            if e.into_inner().is::<http_body_util::LengthLimitError>() {
                 ApiError::PayloadTooLarge
             } else {
                 ApiError::MalformedJson("could not read the request body".into())
             }
-        })?;
-        parse_json(&bytes).map(JsonBody)
-    }
+        })
 }
 
 /// The `Last-Event-ID` a reconnecting event stream sends: the sequence of the last event

@@ -12,17 +12,17 @@ pub mod openapi;
 pub mod pagination;
 mod request_id;
 pub mod routes;
+mod shed;
 pub mod state;
 pub mod views;
 
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::Request;
 use axum::http::HeaderName;
 use axum::response::IntoResponse;
-use axum::{BoxError, Extension};
-use tower::limit::GlobalConcurrencyLimitLayer;
+use axum::BoxError;
 use tower::util::MapRequestLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -34,7 +34,6 @@ use utoipa_axum::routes;
 
 use cors::{cors_layer, CorsOrigins};
 use error::ApiError;
-use extract::MAX_BODY_BYTES;
 use routes::{auctions, bidders, bids, console, events, health, notices};
 use state::AppState;
 
@@ -93,22 +92,22 @@ impl<S> App for S where
 }
 
 /// Builds the whole application: routes, then layers (outermost first): request id,
-/// trace, failure log, metrics, request-id propagation, CORS, timeout; body limit, route
-/// metrics, load shedding and compression (where bodies run long) inside the router.
+/// trace, failure log, metrics, request-id propagation, CORS, timeout, load shedding;
+/// route metrics and compression (where bodies run long) inside the router. Bodies are
+/// limited where they are read ([`extract::read_body`]).
 ///
 /// The layers wrap the router rather than each route (`Router::layer`): per route, axum
 /// clones the layered route for every request, boxed, and in a GET of one auction that
-/// clone was gavel's largest cost of its own.
+/// clone was gavel's largest cost of its own (the body limit and the document's
+/// extension, per route, still cost a GET 8 % of its instructions).
 pub fn router(state: AppState, http: &HttpOptions) -> impl App {
     // Before any request: the metrics layers keep the handles they first look up.
     let _ = metrics::handle();
-    let (routes, doc) = routes(http.max_inflight).split_for_parts();
-    let served = routes::openapi::Served::new(&openapi::finish(doc));
+    let (routes, doc) = routes().split_for_parts();
+    routes::openapi::keep(&openapi::finish(doc));
     let routes = routes
-        .layer(Extension(served))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route_layer(MapRequestLayer::new(metrics::note_route))
         .with_state(state);
 
@@ -127,19 +126,14 @@ pub fn router(state: AppState, http: &HttpOptions) -> impl App {
         .option_layer(cors_layer(&http.cors))
         .layer(HandleErrorLayer::new(timeout_error))
         .timeout(http.request_timeout)
+        .layer(shed::ShedLayer::new(http.max_inflight))
         .service(routes)
 }
 
 /// Every route, each registered together with its documentation (`routes!` takes both
 /// from the handler's `#[utoipa::path]`), so none is served undocumented or documented
 /// unserved. Add a route here, never on the `Router` that `router` makes of these.
-fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
-    // Load shedding covers the API only: /health, /ready and /metrics always answer.
-    let shed = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(overloaded))
-        .load_shed()
-        // Global: axum layers each route separately, and the cap is for the instance.
-        .layer(GlobalConcurrencyLimitLayer::new(max_inflight.max(1)));
+fn routes() -> OpenApiRouter<AppState> {
     // Compression only where bodies run long (lists, documents, the console): for a
     // single object it cost a GET of one auction 6 % of its instructions, to spare a few
     // hundred bytes.
@@ -158,8 +152,7 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(auctions::cancel))
         .routes(routes!(events::stream))
         .routes(routes!(bids::place))
-        .merge(lists)
-        .layer(shed);
+        .merge(lists);
     let documents = OpenApiRouter::new()
         .routes(routes!(metrics::render))
         .routes(routes!(routes::openapi::document))
@@ -177,7 +170,7 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every route, exactly as `GET /openapi.json` serves it.
 pub fn openapi_document() -> serde_json::Value {
-    openapi::finish(routes(1).into_openapi())
+    openapi::finish(routes().into_openapi())
 }
 
 /// Longest client `X-Request-Id` taken.
@@ -223,10 +216,6 @@ async fn timeout_error(err: BoxError) -> ApiError {
     } else {
         ApiError::Internal(err)
     }
-}
-
-async fn overloaded(_: BoxError) -> ApiError {
-    ApiError::Overloaded
 }
 
 async fn not_found() -> ApiError {

@@ -1,6 +1,5 @@
 //! `POST/GET /api/bidders`, `GET/PATCH /api/bidders/{id}`, and a bidder's keys.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -12,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
-use crate::http::extract::{parse_json, JsonBody, QueryParams};
+use crate::http::extract::{parse_json, JsonBody, QueryParams, RawBody};
 use crate::http::openapi::examples;
 use crate::http::openapi::problems::{
     CreateBidderErrors, CreateKeyErrors, ListBiddersErrors, OneBidderErrors, UpdateBidderErrors,
@@ -201,7 +200,7 @@ pub async fn create_key(
     State(state): State<AppState>,
     _: Admin,
     Path(id): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<CreatedKeyView>), ApiError> {
     let id = bidder_id(&id)?;
     let new: NewKey = if body.iter().all(u8::is_ascii_whitespace) {
