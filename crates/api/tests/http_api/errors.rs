@@ -116,3 +116,44 @@ async fn internal_errors_leak_nothing(pool: PgPool) {
         assert!(!text.contains(leak), "{leak} leaked: {text}");
     }
 }
+
+/// A body past 64 KiB is `413` also when it comes in chunks, with no length announced, and
+/// on the route that takes any body (a new key's).
+#[sqlx::test(migrations = "../../migrations")]
+async fn bodies_past_the_limit_are_refused_however_sent(pool: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn_app(pool).await;
+    let (bidder, key) = app.create_bidder("b").await;
+    let mut req = format!(
+        "POST /api/bids HTTP/1.1\r\nhost: gavel\r\nauthorization: Bearer {key}\r\n\
+         content-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    );
+    let chunk = "x".repeat(8 * 1024);
+    for _ in 0..10 {
+        req += &format!("{:x}\r\n{chunk}\r\n", chunk.len());
+    }
+    req += "0\r\n\r\n";
+    let mut conn = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    // The answer may come, and the connection close, before all of it is written.
+    let _ = conn.write_all(req.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+
+    let r = app
+        .client
+        .post(format!("{}/api/bidders/{bidder}/keys", app.url))
+        .bearer_auth(crate::common::ADMIN_TOKEN)
+        .body(vec![b' '; 70 * 1024])
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = status_json(r).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
+}
