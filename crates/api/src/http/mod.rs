@@ -26,7 +26,6 @@ use axum::BoxError;
 use tower::util::MapRequestLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa_axum::router::OpenApiRouter;
@@ -92,7 +91,7 @@ impl<S> App for S where
 }
 
 /// Builds the whole application: routes, then layers (outermost first): request id,
-/// trace, failure log, metrics, request-id propagation, CORS, timeout, load shedding;
+/// trace, failure log, metrics, CORS, timeout, load shedding;
 /// route metrics and compression (where bodies run long) inside the router. Bodies are
 /// limited where they are read ([`extract::read_body`]).
 ///
@@ -113,8 +112,7 @@ pub fn router(state: AppState, http: &HttpOptions) -> impl App {
 
     ServiceBuilder::new()
         .map_response(IntoResponse::into_response)
-        .map_request(drop_unfit_request_id)
-        .layer(SetRequestIdLayer::new(REQUEST_ID, request_id::MakeId))
+        .layer(request_id::RequestIdLayer)
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -122,7 +120,6 @@ pub fn router(state: AppState, http: &HttpOptions) -> impl App {
         )
         .map_response(error::log_failure)
         .layer(metered::MeteredLayer)
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .option_layer(cors_layer(&http.cors))
         .layer(HandleErrorLayer::new(timeout_error))
         .timeout(http.request_timeout)
@@ -180,18 +177,6 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 /// characters.
 pub fn fit_request_id(id: &[u8]) -> bool {
     (1..=MAX_REQUEST_ID_LEN).contains(&id.len()) && id.iter().all(|b| (0x21..=0x7e).contains(b))
-}
-
-/// Drops a client's request id that does not fit, so a fresh one is made instead.
-fn drop_unfit_request_id(mut req: Request) -> Request {
-    if req
-        .headers()
-        .get(REQUEST_ID)
-        .is_some_and(|v| !fit_request_id(v.as_bytes()))
-    {
-        req.headers_mut().remove(REQUEST_ID);
-    }
-    req
 }
 
 /// Every log line of a request carries its id, method and path (never the query or
