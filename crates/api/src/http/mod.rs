@@ -91,18 +91,18 @@ impl<S> App for S where
 }
 
 /// Builds the whole application: routes, then layers (outermost first): request id,
-/// trace, failure log, metrics, CORS, timeout, load shedding;
-/// route metrics and compression (where bodies run long) inside the router. Bodies are
-/// limited where they are read ([`extract::read_body`]).
+/// trace, failure log, metrics, CORS, timeout; route metrics, load shedding and
+/// compression (where bodies run long) inside the router. Bodies are limited where they
+/// are read ([`extract::read_body`]).
 ///
 /// The layers wrap the router rather than each route (`Router::layer`): per route, axum
 /// clones the layered route for every request, boxed, and in a GET of one auction that
-/// clone was gavel's largest cost of its own (the body limit and the document's
-/// extension, per route, still cost a GET 8 % of its instructions).
+/// clone was gavel's largest cost of its own. What stays on the routes is cheap to clone
+/// (the body limit and the document's extension were not: 8 % of a GET's instructions).
 pub fn router(state: AppState, http: &HttpOptions) -> impl App {
     // Before any request: the metrics layers keep the handles they first look up.
     let _ = metrics::handle();
-    let (routes, doc) = routes().split_for_parts();
+    let (routes, doc) = routes(http.max_inflight).split_for_parts();
     routes::openapi::keep(&openapi::finish(doc));
     let routes = routes
         .fallback(not_found)
@@ -123,14 +123,16 @@ pub fn router(state: AppState, http: &HttpOptions) -> impl App {
         .option_layer(cors_layer(&http.cors))
         .layer(HandleErrorLayer::new(timeout_error))
         .timeout(http.request_timeout)
-        .layer(shed::ShedLayer::new(http.max_inflight))
         .service(routes)
 }
 
 /// Every route, each registered together with its documentation (`routes!` takes both
 /// from the handler's `#[utoipa::path]`), so none is served undocumented or documented
 /// unserved. Add a route here, never on the `Router` that `router` makes of these.
-fn routes() -> OpenApiRouter<AppState> {
+fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
+    // Load shedding covers the API only: /health, /ready and /metrics always answer. On
+    // the routes, so a shed request is still counted under its route.
+    let shed = shed::ShedLayer::new(max_inflight);
     // Compression only where bodies run long (lists, documents, the console): for a
     // single object it cost a GET of one auction 6 % of its instructions, to spare a few
     // hundred bytes.
@@ -149,7 +151,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auctions::cancel))
         .routes(routes!(events::stream))
         .routes(routes!(bids::place))
-        .merge(lists);
+        .merge(lists)
+        .layer(shed);
     let documents = OpenApiRouter::new()
         .routes(routes!(metrics::render))
         .routes(routes!(routes::openapi::document))
@@ -167,7 +170,7 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every route, exactly as `GET /openapi.json` serves it.
 pub fn openapi_document() -> serde_json::Value {
-    openapi::finish(routes().into_openapi())
+    openapi::finish(routes(1).into_openapi())
 }
 
 /// Longest client `X-Request-Id` taken.

@@ -1,12 +1,11 @@
-//! Load shedding of the API: past a number of `/api` requests in flight, the next one is
-//! answered `503 overloaded` at once rather than queued. `/health`, `/ready` and
-//! `/metrics` are never shed.
+//! Load shedding: past a number of requests in flight through the routes it wraps (the
+//! API's), the next one is answered `503 overloaded` at once rather than queued.
 //!
-//! Why not tower's `load_shed` over `GlobalConcurrencyLimitLayer`: the application is
-//! cloned for every request (axum clones a route's service, hyper's connection clones the
-//! stack), and each clone of tower's limit makes a fresh boxed future to wait on its
-//! semaphore, which was 6 % of the instructions of a `GET` of one auction. Shedding never
-//! waits, so a permit taken with `try_acquire_owned` is all it needs.
+//! Why not tower's `load_shed` over `GlobalConcurrencyLimitLayer`: axum clones a route's
+//! service for every request, and each clone of tower's limit makes a fresh boxed future
+//! to wait on its semaphore, which was 6 % of the instructions of a `GET` of one auction.
+//! Shedding never waits, so a permit taken with `try_acquire_owned` is all it needs, and
+//! a clone of this layer's service is one `Arc`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,14 +20,14 @@ use tower::{Layer, Service};
 
 use crate::http::error::ApiError;
 
-/// Wraps a service in [`Shed`], with room for `max_inflight` API requests (at least one).
+/// Wraps services in [`Shed`], all sharing room for `max_inflight` requests (at least one).
 #[derive(Debug, Clone)]
 pub struct ShedLayer {
     permits: Arc<Semaphore>,
 }
 
 impl ShedLayer {
-    /// At most `max_inflight` `/api` requests in flight at once.
+    /// At most `max_inflight` requests in flight at once, over every service it wraps.
     pub fn new(max_inflight: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(max_inflight.max(1))),
@@ -47,7 +46,7 @@ impl<S> Layer<S> for ShedLayer {
     }
 }
 
-/// Answers an `/api` request `503 overloaded` when every permit is taken.
+/// Answers a request `503 overloaded` when every permit is taken.
 #[derive(Debug, Clone)]
 pub struct Shed<S> {
     inner: S,
@@ -67,17 +66,12 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let permit = if req.uri().path().starts_with("/api/") {
-            match self.permits.clone().try_acquire_owned() {
-                Ok(permit) => Some(permit),
-                Err(_) => return ShedFuture::Shed,
-            }
-        } else {
-            None
-        };
-        ShedFuture::Served {
-            inner: self.inner.call(req),
-            _permit: permit,
+        match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => ShedFuture::Served {
+                inner: self.inner.call(req),
+                _permit: permit,
+            },
+            Err(_) => ShedFuture::Shed,
         }
     }
 }
@@ -87,11 +81,11 @@ pin_project! {
     /// `503` of a shed request.
     #[project = ShedProjection]
     pub enum ShedFuture<F> {
-        /// Let through (with a permit when it is an API request).
+        /// Let through, with its permit.
         Served {
             #[pin]
             inner: F,
-            _permit: Option<OwnedSemaphorePermit>,
+            _permit: OwnedSemaphorePermit,
         },
         /// Shed.
         Shed,
