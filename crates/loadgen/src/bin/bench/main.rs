@@ -8,9 +8,10 @@
 //! closed-loop rate (and hello at the same rate), `bids` over two and three gavel
 //! instances, 10,000 idle event streams and the `rtb` rhythm; the plain design
 //! (gavel-plain) bids in every round too. Every gavel bid run reports the CPU time per
-//! decided bid in gavel and in PostgreSQL. `--check-with-wrk` measures three of the
-//! workloads with wrk as well. It prints a table and
-//! the ratios, and writes every run's JSON line to `target/bench/<timestamp>.jsonl`.
+//! decided bid in gavel and in PostgreSQL. `--check-with-wrk` measures bids, hello and
+//! GET with wrk as well, each wrk run right after gavel-loadgen's of the same workload (in
+//! every round for bids and hello). It prints a table and the ratios, and writes every
+//! run's JSON line to `target/bench/<timestamp>.jsonl`.
 //! Everything it starts is stopped when it ends; all load goes to 127.0.0.1.
 
 mod pgbench;
@@ -25,7 +26,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use clap::Parser;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use procs::{free_port, psql, settle, status_kib, Server};
 use summary::{median, num, Figures};
@@ -193,6 +194,21 @@ fn bench(args: Args) -> Result<(), String> {
         "bench: {} round(s) of {secs}s (+{warmup}s warm-up) each, {conns} connections",
         args.rounds
     );
+    // wrk's runs alternate with gavel-loadgen's of the same workload.
+    let wrk = if args.check_with_wrk {
+        Some(wrk::Wrk::prepare(wrk::Setup {
+            gavel: &gavel.url,
+            hello: &hello.url,
+            token: &token,
+            secs,
+            conns: args.connections,
+            work: &work,
+            database_url: &db,
+        })?)
+    } else {
+        None
+    };
+    let (mut wrk_bids, mut wrk_hellos, mut wrk_get) = (Vec::new(), Vec::new(), f64::NAN);
     let (mut bids, mut pgb, mut hellos, mut plains) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in 1..=args.rounds {
@@ -201,6 +217,9 @@ fn bench(args: Args) -> Result<(), String> {
             secs,
             &gavel_args(&["--workload", "bids", "--connections", &conns]),
         )?);
+        if let Some(w) = &wrk {
+            wrk_bids.push(w.bids()?);
+        }
         settle(&db);
         eprintln!("bench: run: pgbench-bid-r{r}");
         let p = pgbench::run(
@@ -223,6 +242,9 @@ fn bench(args: Args) -> Result<(), String> {
             &conns,
         ]);
         hellos.push(runs.loadgen(&format!("hello-r{r}"), secs, &hello_args)?);
+        if let Some(w) = &wrk {
+            wrk_hellos.push(w.hello()?);
+        }
         let plain_args = strings(&[
             "--workload",
             "bids",
@@ -244,7 +266,12 @@ fn bench(args: Args) -> Result<(), String> {
             &gavel_args(&["--workload", w, "--connections", &conns]),
         )?;
         match w {
-            "get" => get = j,
+            "get" => {
+                get = j;
+                if let Some(w) = &wrk {
+                    wrk_get = w.get()?;
+                }
+            }
             "bids-keyed" => keyed = j,
             _ => {}
         }
@@ -331,20 +358,18 @@ fn bench(args: Args) -> Result<(), String> {
         (j, [start, mid, status_kib(pid, "VmRSS:")])
     };
 
-    let wrk = if args.check_with_wrk {
-        let w = wrk::check(&wrk::Setup {
-            gavel: &gavel.url,
-            hello: &hello.url,
-            token: &token,
-            secs,
-            conns: args.connections,
-            work: &work,
-            database_url: &db,
-        })?;
-        runs.keep(w.clone())?;
-        Some(w)
-    } else {
-        None
+    let wrk = match wrk {
+        Some(_) => {
+            let w = json!({
+                "label": "wrk",
+                "bids": {"decided_per_second": median(wrk_bids.clone()), "rounds": wrk_bids},
+                "get": {"decided_per_second": wrk_get},
+                "hello": {"decided_per_second": median(wrk_hellos.clone()), "rounds": wrk_hellos},
+            });
+            runs.keep(w.clone())?;
+            Some(w)
+        }
+        None => None,
     };
 
     let soak = if args.soak_seconds > 0 {

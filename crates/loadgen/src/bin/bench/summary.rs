@@ -137,7 +137,7 @@ impl Figures {
             f.rtb_rss,
         );
         if let Some(w) = &f.wrk {
-            println!("  wrk against gavel-loadgen (same workload, this run):");
+            println!("  wrk against gavel-loadgen (same workload, runs alternated; medians):");
             for (name, ours) in [("bids", m_bids), ("get", get_rps), ("hello", m_hello)] {
                 let theirs = num(w, &[name, "decided_per_second"]);
                 println!(

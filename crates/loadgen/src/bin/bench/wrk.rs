@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Bids as gavel-loadgen's `bids` makes them (`amounts.rs`): per auction, the next minimum
 /// learnt from the answers (a `201`'s amount plus the increment, a `409`'s `min_amount`;
@@ -74,77 +74,111 @@ pub struct Setup<'a> {
     pub database_url: &'a str,
 }
 
-/// Runs wrk on bids, GET and hello; their rates as JSON (`decided_per_second` each).
-pub fn check(s: &Setup<'_>) -> Result<Value, String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    // 100 auctions and 64 bidders, as gavel-loadgen's `bids` sets up.
-    let (keys, ids) = rt.block_on(async {
-        let ids = crate::streams::auctions(s.gavel, s.token, 100).await?;
-        let url = format!("{}/api/bidders", s.gavel);
-        let client = reqwest::Client::new();
-        let mut keys = Vec::with_capacity(64);
-        for i in 0..64 {
-            let v = crate::streams::post_json(
-                &client,
-                &url,
-                s.token,
-                &json!({"name": format!("wrk {i}")}),
-            )
-            .await?;
-            keys.push(v["api_key"].as_str().ok_or("no bidder key")?.to_string());
-        }
-        Ok::<_, String>((keys, ids))
-    })?;
-    let key = keys[0].clone();
-    let script = s.work.join("bids.lua");
-    std::fs::write(&script, BIDS_LUA).map_err(|e| e.to_string())?;
-    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-    crate::procs::settle(s.database_url);
-    eprintln!("bench: run: wrk bids");
-    let out = wrk(
-        s,
-        &["-s", &script.to_string_lossy(), s.gavel],
-        &[
-            ("WRK_AUCTIONS", ids.join(",")),
-            ("WRK_KEYS", keys.join(",")),
-        ],
-    )?;
-    let bids = decided(&out).ok_or_else(|| format!("wrk printed no decided count: {out}"))?;
-    let first = ids.first().cloned().unwrap_or_default();
-    crate::procs::settle(s.database_url);
-    eprintln!("bench: run: wrk get");
-    let get = wrk(
-        s,
-        &[
-            "-H",
-            &format!("Authorization: Bearer {key}"),
-            &format!("{}/api/auctions/{first}", s.gavel),
-        ],
-        &[],
-    )?;
-    crate::procs::settle(s.database_url);
-    eprintln!("bench: run: wrk hello");
-    let hello = wrk(s, &[&format!("{}/hello", s.hello)], &[])?;
-    let rate = |o: &str| requests_per_sec(o).unwrap_or(f64::NAN);
-    Ok(json!({
-        "label": "wrk",
-        "bids": {"decided_per_second": bids},
-        "get": {"decided_per_second": rate(&get)},
-        "hello": {"decided_per_second": rate(&hello)},
-    }))
+/// wrk, set up to run its three workloads one at a time, each beside gavel-loadgen's run of
+/// the same workload (alternated, so that both tools meet the machine in the same state).
+pub struct Wrk<'a> {
+    s: Setup<'a>,
+    /// Bidders' API keys, as `bids` uses them.
+    keys: Vec<String>,
+    /// Auctions `bids` sends to; `get` reads the first.
+    ids: Vec<String>,
+    /// The `bids` script.
+    script: std::path::PathBuf,
 }
 
-fn wrk(s: &Setup<'_>, args: &[&str], env: &[(&str, String)]) -> Result<String, String> {
+impl<'a> Wrk<'a> {
+    /// Creates the 100 auctions and 64 bidders gavel-loadgen's `bids` sets up, and the
+    /// script.
+    pub fn prepare(s: Setup<'a>) -> Result<Self, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let (keys, ids) = rt.block_on(async {
+            let ids = crate::streams::auctions(s.gavel, s.token, 100).await?;
+            let url = format!("{}/api/bidders", s.gavel);
+            let client = reqwest::Client::new();
+            let mut keys = Vec::with_capacity(64);
+            for i in 0..64 {
+                let v = crate::streams::post_json(
+                    &client,
+                    &url,
+                    s.token,
+                    &json!({"name": format!("wrk {i}")}),
+                )
+                .await?;
+                keys.push(v["api_key"].as_str().ok_or("no bidder key")?.to_string());
+            }
+            Ok::<_, String>((keys, ids))
+        })?;
+        let script = s.work.join("bids.lua");
+        std::fs::write(&script, BIDS_LUA).map_err(|e| e.to_string())?;
+        let ids = ids.iter().map(i64::to_string).collect();
+        Ok(Self {
+            s,
+            keys,
+            ids,
+            script,
+        })
+    }
+
+    /// Bids decided a second.
+    pub fn bids(&self) -> Result<f64, String> {
+        let out = self.run(
+            "bids",
+            &["-s", &self.script.to_string_lossy(), self.s.gavel],
+            &[
+                ("WRK_AUCTIONS", self.ids.join(",")),
+                ("WRK_KEYS", self.keys.join(",")),
+            ],
+        )?;
+        decided(&out).ok_or_else(|| format!("wrk printed no decided count: {out}"))
+    }
+
+    /// Reads of one auction a second.
+    pub fn get(&self) -> Result<f64, String> {
+        let first = self.ids.first().cloned().unwrap_or_default();
+        let out = self.run(
+            "get",
+            &[
+                "-H",
+                &format!("Authorization: Bearer {}", self.keys[0]),
+                &format!("{}/api/auctions/{first}", self.s.gavel),
+            ],
+            &[],
+        )?;
+        Ok(requests_per_sec(&out).unwrap_or(f64::NAN))
+    }
+
+    /// gavel-hello's answers a second.
+    pub fn hello(&self) -> Result<f64, String> {
+        let out = self.run("hello", &[&format!("{}/hello", self.s.hello)], &[])?;
+        Ok(requests_per_sec(&out).unwrap_or(f64::NAN))
+    }
+
+    /// Settles the machine, then runs wrk: a second of warm-up (gavel-loadgen warms up
+    /// too), then the measured run.
+    fn run(&self, name: &str, args: &[&str], env: &[(&str, String)]) -> Result<String, String> {
+        crate::procs::settle(self.s.database_url);
+        eprintln!("bench: run: wrk {name}");
+        wrk(&self.s, 1, args, env)?;
+        wrk(&self.s, self.s.secs, args, env)
+    }
+}
+
+fn wrk(
+    s: &Setup<'_>,
+    secs: u64,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> Result<String, String> {
     let out = Command::new("wrk")
         .args([
             "-t1",
             "-c",
             &s.conns.to_string(),
             "-d",
-            &format!("{}s", s.secs),
+            &format!("{secs}s"),
         ])
         .args(args)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
