@@ -128,8 +128,9 @@ impl Figures {
             num(&f.streams, &["kib_per_stream"])
         );
         println!(
-            "  rtb: {} auctions/s ({} bids each): settlement lag p99 {} ms, notices p99 {} ms after the end, {} auctions without notice; RSS start/middle/end {:?} KiB",
+            "  rtb: {} auctions/s scheduled, {} achieved ({} bids each): settlement lag p99 {} ms, notices p99 {} ms after the end, {} auctions without notice; RSS start/middle/end {:?} KiB",
             f.rtb["auctions_per_second"],
+            f.rtb["achieved_auctions_per_second"],
             f.rtb["bids_per_auction"],
             num(&f.rtb, &["settlement_lag_ms", "p99"]),
             num(&f.rtb, &["notice_lag_ms", "p99"]),

@@ -166,20 +166,9 @@ impl<'a> Wrk<'a> {
     }
 }
 
-fn wrk(
-    s: &Setup<'_>,
-    secs: u64,
-    args: &[&str],
-    env: &[(&str, String)],
-) -> Result<String, String> {
+fn wrk(s: &Setup<'_>, secs: u64, args: &[&str], env: &[(&str, String)]) -> Result<String, String> {
     let out = Command::new("wrk")
-        .args([
-            "-t1",
-            "-c",
-            &s.conns.to_string(),
-            "-d",
-            &format!("{secs}s"),
-        ])
+        .args(["-t1", "-c", &s.conns.to_string(), "-d", &format!("{secs}s")])
         .args(args)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
