@@ -16,19 +16,21 @@
 
 mod pgbench;
 mod procs;
+mod runs;
 mod streams;
 mod summary;
 mod table;
 mod wrk;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use clap::Parser;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use procs::{free_port, psql, settle, status_kib, Server};
+use runs::Runs;
 use summary::{median, num, Figures};
 
 /// The bench's knobs.
@@ -68,47 +70,6 @@ struct Args {
     /// PostgreSQL (with-services.sh sets it).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: String,
-}
-
-/// One run's JSON report, kept and printed.
-struct Runs {
-    jsonl: PathBuf,
-    lines: Vec<Value>,
-    warmup: u64,
-    database_url: String,
-}
-
-impl Runs {
-    /// Runs gavel-loadgen (after settling the machine) and keeps its JSON line.
-    fn loadgen(&mut self, label: &str, seconds: u64, args: &[String]) -> Result<Value, String> {
-        settle(&self.database_url);
-        eprintln!("bench: run: {label}");
-        let out = Command::new("target/release/gavel-loadgen")
-            .args(["--label", label, "--seconds", &seconds.to_string()])
-            .args(["--warmup-seconds", &self.warmup.to_string()])
-            .args(args)
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .map_err(|e| format!("gavel-loadgen: {e}"))?;
-        if !out.status.success() {
-            return Err(format!("gavel-loadgen failed on {label}"));
-        }
-        let line: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
-        self.keep(line.clone())?;
-        Ok(line)
-    }
-
-    fn keep(&mut self, line: Value) -> Result<(), String> {
-        use std::io::Write as _;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.jsonl)
-            .map_err(|e| e.to_string())?;
-        writeln!(f, "{line}").map_err(|e| e.to_string())?;
-        self.lines.push(line);
-        Ok(())
-    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -195,7 +156,7 @@ fn bench(args: Args) -> Result<(), String> {
         args.rounds
     );
     // wrk's runs alternate with gavel-loadgen's of the same workload.
-    let wrk = if args.check_with_wrk {
+    let mut wrk = if args.check_with_wrk {
         Some(wrk::Wrk::prepare(wrk::Setup {
             gavel: &gavel.url,
             hello: &hello.url,
@@ -208,7 +169,6 @@ fn bench(args: Args) -> Result<(), String> {
     } else {
         None
     };
-    let (mut wrk_bids, mut wrk_hellos, mut wrk_get) = (Vec::new(), Vec::new(), f64::NAN);
     let (mut bids, mut pgb, mut hellos, mut plains) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in 1..=args.rounds {
@@ -217,8 +177,8 @@ fn bench(args: Args) -> Result<(), String> {
             secs,
             &gavel_args(&["--workload", "bids", "--connections", &conns]),
         )?);
-        if let Some(w) = &wrk {
-            wrk_bids.push(w.bids()?);
+        if let Some(w) = &mut wrk {
+            w.bids()?;
         }
         settle(&db);
         eprintln!("bench: run: pgbench-bid-r{r}");
@@ -242,8 +202,8 @@ fn bench(args: Args) -> Result<(), String> {
             &conns,
         ]);
         hellos.push(runs.loadgen(&format!("hello-r{r}"), secs, &hello_args)?);
-        if let Some(w) = &wrk {
-            wrk_hellos.push(w.hello()?);
+        if let Some(w) = &mut wrk {
+            w.hello()?;
         }
         let plain_args = strings(&[
             "--workload",
@@ -268,8 +228,8 @@ fn bench(args: Args) -> Result<(), String> {
         match w {
             "get" => {
                 get = j;
-                if let Some(w) = &wrk {
-                    wrk_get = w.get()?;
+                if let Some(w) = &mut wrk {
+                    w.get()?;
                 }
             }
             "bids-keyed" => keyed = j,
@@ -358,19 +318,10 @@ fn bench(args: Args) -> Result<(), String> {
         (j, [start, mid, status_kib(pid, "VmRSS:")])
     };
 
-    let wrk = match wrk {
-        Some(_) => {
-            let w = json!({
-                "label": "wrk",
-                "bids": {"decided_per_second": median(wrk_bids.clone()), "rounds": wrk_bids},
-                "get": {"decided_per_second": wrk_get},
-                "hello": {"decided_per_second": median(wrk_hellos.clone()), "rounds": wrk_hellos},
-            });
-            runs.keep(w.clone())?;
-            Some(w)
-        }
-        None => None,
-    };
+    let wrk = wrk.map(|w| w.figures());
+    if let Some(w) = &wrk {
+        runs.keep(w.clone())?;
+    }
 
     let soak = if args.soak_seconds > 0 {
         eprintln!(

@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::json;
+use serde_json::{json, Value};
+
+use crate::summary::median;
 
 /// Bids as gavel-loadgen's `bids` makes them (`amounts.rs`): per auction, the next minimum
 /// learnt from the answers (a `201`'s amount plus the increment, a `409`'s `min_amount`;
@@ -84,6 +86,12 @@ pub struct Wrk<'a> {
     ids: Vec<String>,
     /// The `bids` script.
     script: std::path::PathBuf,
+    /// Bids decided a second, each round.
+    bids: Vec<f64>,
+    /// gavel-hello's answers a second, each round.
+    hellos: Vec<f64>,
+    /// Reads of one auction a second.
+    get: f64,
 }
 
 impl<'a> Wrk<'a> {
@@ -119,11 +127,14 @@ impl<'a> Wrk<'a> {
             keys,
             ids,
             script,
+            bids: Vec::new(),
+            hellos: Vec::new(),
+            get: f64::NAN,
         })
     }
 
-    /// Bids decided a second.
-    pub fn bids(&self) -> Result<f64, String> {
+    /// A round of bids (decided a second).
+    pub fn bids(&mut self) -> Result<(), String> {
         let out = self.run(
             "bids",
             &["-s", &self.script.to_string_lossy(), self.s.gavel],
@@ -132,11 +143,13 @@ impl<'a> Wrk<'a> {
                 ("WRK_KEYS", self.keys.join(",")),
             ],
         )?;
-        decided(&out).ok_or_else(|| format!("wrk printed no decided count: {out}"))
+        let rate = decided(&out).ok_or_else(|| format!("wrk printed no decided count: {out}"))?;
+        self.bids.push(rate);
+        Ok(())
     }
 
-    /// Reads of one auction a second.
-    pub fn get(&self) -> Result<f64, String> {
+    /// Reads of one auction (a second).
+    pub fn get(&mut self) -> Result<(), String> {
         let first = self.ids.first().cloned().unwrap_or_default();
         let out = self.run(
             "get",
@@ -147,13 +160,26 @@ impl<'a> Wrk<'a> {
             ],
             &[],
         )?;
-        Ok(requests_per_sec(&out).unwrap_or(f64::NAN))
+        self.get = requests_per_sec(&out).unwrap_or(f64::NAN);
+        Ok(())
     }
 
-    /// gavel-hello's answers a second.
-    pub fn hello(&self) -> Result<f64, String> {
+    /// A round of gavel-hello (answers a second).
+    pub fn hello(&mut self) -> Result<(), String> {
         let out = self.run("hello", &[&format!("{}/hello", self.s.hello)], &[])?;
-        Ok(requests_per_sec(&out).unwrap_or(f64::NAN))
+        self.hellos.push(requests_per_sec(&out).unwrap_or(f64::NAN));
+        Ok(())
+    }
+
+    /// The rates as JSON (`decided_per_second` each: the median of the rounds, which are
+    /// kept too).
+    pub fn figures(&self) -> Value {
+        json!({
+            "label": "wrk",
+            "bids": {"decided_per_second": median(self.bids.clone()), "rounds": self.bids},
+            "get": {"decided_per_second": self.get},
+            "hello": {"decided_per_second": median(self.hellos.clone()), "rounds": self.hellos},
+        })
     }
 
     /// Settles the machine, then runs wrk: a second of warm-up (gavel-loadgen warms up
