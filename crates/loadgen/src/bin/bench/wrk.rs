@@ -9,12 +9,13 @@ use serde_json::{json, Value};
 
 use crate::summary::median;
 
-/// Bids as gavel-loadgen's `bids` makes them (`amounts.rs`): per auction, the next minimum
-/// learnt from the answers (a `201`'s amount plus the increment, a `409`'s `min_amount`;
-/// the auction is told by the `X-Request-Id` gavel echoes), each bid a uniform
-/// -0.4..0.6 increments around it, and a shared bias (-2 after a `201`, +3 after a `409`,
-/// in thousandths of an increment) holding the accepted share at 60 %. The same mix, so
-/// the two tools measure the same work; 201 and 409 count as decided.
+/// Bids as gavel-loadgen's `bids` makes them (`amounts.rs`): each on an auction picked at
+/// random, the bidders' keys in turn; per auction, the next minimum learnt from the
+/// answers (a `201`'s amount plus the increment, a `409`'s `min_amount`; the auction is
+/// told by the `X-Request-Id` gavel echoes), each bid a uniform -0.4..0.6 increments
+/// around it, and a shared bias (-2 after a `201`, +3 after a `409`, in thousandths of an
+/// increment) holding the accepted share at 60 %. The same mix, so the two tools measure
+/// the same work; 201 and 409 count as decided.
 const BIDS_LUA: &str = r#"
 local ids, nextmin = {}, {}
 for id in string.gmatch(os.getenv("WRK_AUCTIONS"), "%d+") do ids[#ids + 1] = id; nextmin[id] = 10000 end
@@ -33,7 +34,9 @@ local function units(text)
 end
 function request()
   i = i + 1
-  local id = ids[(i % #ids) + 1]
+  -- At random, as gavel-loadgen picks: auctions taken in turn never meet twice in one
+  -- batch, and decided 16 to 25 % more bids a second than the same load at random.
+  local id = ids[math.random(#ids)]
   local u = -0.4 + math.random()
   local amount = math.max(1, nextmin[id] + math.floor((u + bias / 1000) * inc + 0.5))
   local body = string.format('{"auction_id":%s,"amount":"%d.%04d"}', id, math.floor(amount / 10000), amount % 10000)
@@ -65,6 +68,20 @@ function done(summary)
 end
 "#;
 
+/// Reads as gavel-loadgen's `get` makes them: each of an auction picked at random, the
+/// bidders' keys in turn (one auction read with one key went 13 to 19 % faster).
+const GET_LUA: &str = r#"
+local ids, keys = {}, {}
+for id in string.gmatch(os.getenv("WRK_AUCTIONS"), "%d+") do ids[#ids + 1] = id end
+for k in string.gmatch(os.getenv("WRK_KEYS"), "[^,]+") do keys[#keys + 1] = k end
+local i = 0
+function request()
+  i = i + 1
+  return wrk.format("GET", "/api/auctions/" .. ids[math.random(#ids)],
+    {["Authorization"] = "Bearer " .. keys[(i % #keys) + 1]})
+end
+"#;
+
 /// What the wrk runs need.
 pub struct Setup<'a> {
     pub gavel: &'a str,
@@ -82,10 +99,12 @@ pub struct Wrk<'a> {
     s: Setup<'a>,
     /// Bidders' API keys, as `bids` uses them.
     keys: Vec<String>,
-    /// Auctions `bids` sends to; `get` reads the first.
+    /// Auctions `bids` sends to and `get` reads.
     ids: Vec<String>,
     /// The `bids` script.
     script: std::path::PathBuf,
+    /// The `get` script.
+    get_script: std::path::PathBuf,
     /// Bids decided a second, each round.
     bids: Vec<f64>,
     /// gavel-hello's answers a second, each round.
@@ -121,12 +140,15 @@ impl<'a> Wrk<'a> {
         })?;
         let script = s.work.join("bids.lua");
         std::fs::write(&script, BIDS_LUA).map_err(|e| e.to_string())?;
+        let get_script = s.work.join("get.lua");
+        std::fs::write(&get_script, GET_LUA).map_err(|e| e.to_string())?;
         let ids = ids.iter().map(i64::to_string).collect();
         Ok(Self {
             s,
             keys,
             ids,
             script,
+            get_script,
             bids: Vec::new(),
             hellos: Vec::new(),
             get: f64::NAN,
@@ -138,27 +160,19 @@ impl<'a> Wrk<'a> {
         let out = self.run(
             "bids",
             &["-s", &self.script.to_string_lossy(), self.s.gavel],
-            &[
-                ("WRK_AUCTIONS", self.ids.join(",")),
-                ("WRK_KEYS", self.keys.join(",")),
-            ],
+            &self.fixture(),
         )?;
         let rate = decided(&out).ok_or_else(|| format!("wrk printed no decided count: {out}"))?;
         self.bids.push(rate);
         Ok(())
     }
 
-    /// Reads of one auction (a second).
+    /// Reads of auctions (a second).
     pub fn get(&mut self) -> Result<(), String> {
-        let first = self.ids.first().cloned().unwrap_or_default();
         let out = self.run(
             "get",
-            &[
-                "-H",
-                &format!("Authorization: Bearer {}", self.keys[0]),
-                &format!("{}/api/auctions/{first}", self.s.gavel),
-            ],
-            &[],
+            &["-s", &self.get_script.to_string_lossy(), self.s.gavel],
+            &self.fixture(),
         )?;
         self.get = requests_per_sec(&out).unwrap_or(f64::NAN);
         Ok(())
@@ -180,6 +194,14 @@ impl<'a> Wrk<'a> {
             "get": {"decided_per_second": self.get},
             "hello": {"decided_per_second": median(self.hellos.clone()), "rounds": self.hellos},
         })
+    }
+
+    /// The auctions and keys, as the scripts read them.
+    fn fixture(&self) -> [(&'static str, String); 2] {
+        [
+            ("WRK_AUCTIONS", self.ids.join(",")),
+            ("WRK_KEYS", self.keys.join(",")),
+        ]
     }
 
     /// Settles the machine, then runs wrk: a second of warm-up (gavel-loadgen warms up
