@@ -157,11 +157,7 @@ impl<'a> Wrk<'a> {
 
     /// A round of bids (decided a second).
     pub fn bids(&mut self) -> Result<(), String> {
-        let out = self.run(
-            "bids",
-            &["-s", &self.script.to_string_lossy(), self.s.gavel],
-            &self.fixture(),
-        )?;
+        let out = self.scripted("bids", &self.script)?;
         let rate = decided(&out).ok_or_else(|| format!("wrk printed no decided count: {out}"))?;
         self.bids.push(rate);
         Ok(())
@@ -169,11 +165,7 @@ impl<'a> Wrk<'a> {
 
     /// Reads of auctions (a second).
     pub fn get(&mut self) -> Result<(), String> {
-        let out = self.run(
-            "get",
-            &["-s", &self.get_script.to_string_lossy(), self.s.gavel],
-            &self.fixture(),
-        )?;
+        let out = self.scripted("get", &self.get_script)?;
         self.get = requests_per_sec(&out).unwrap_or(f64::NAN);
         Ok(())
     }
@@ -196,12 +188,17 @@ impl<'a> Wrk<'a> {
         })
     }
 
-    /// The auctions and keys, as the scripts read them.
-    fn fixture(&self) -> [(&'static str, String); 2] {
-        [
-            ("WRK_AUCTIONS", self.ids.join(",")),
-            ("WRK_KEYS", self.keys.join(",")),
-        ]
+    /// wrk against gavel with one of the scripts, which read the auctions and keys from
+    /// the environment.
+    fn scripted(&self, name: &str, script: &Path) -> Result<String, String> {
+        self.run(
+            name,
+            &["-s", &script.to_string_lossy(), self.s.gavel],
+            &[
+                ("WRK_AUCTIONS", self.ids.join(",")),
+                ("WRK_KEYS", self.keys.join(",")),
+            ],
+        )
     }
 
     /// Settles the machine, then runs wrk: a second of warm-up (gavel-loadgen warms up
