@@ -8,8 +8,8 @@ use gavel_api::boot::commands::run;
 
 /// jemalloc rather than the C library's allocator: measured on the bench (README, "Bench"),
 /// it decides more bids per core and holds less per idle event stream (8.5 KiB against
-/// 12.4); its settings (one arena, small thread caches, freed pages returned within a
-/// second) are compiled in from .cargo/config.toml.
+/// 12.4); its settings (one arena, thread caches up to 32 KiB objects, freed pages
+/// returned within a second) are compiled in from .cargo/config.toml.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
