@@ -160,7 +160,7 @@ pub async fn run(client: reqwest::Client, args: &Args) -> Result<Value, String> 
     }
     let book = book.lock().unwrap_or_else(|e| e.into_inner());
     let sent = sent.lock().unwrap_or_else(|e| e.into_inner());
-    Ok(report(args, rate, &book, &sent, (created, sending)))
+    Ok(report(args, rate, &book, &sent, created, sending))
 }
 
 /// Measured auctions with a winner (every bidder has a webhook) that no notice has come
@@ -184,10 +184,16 @@ fn q(h: &Option<Histogram<u64>>, p: f64) -> f64 {
         .map_or(0.0, |h| h.value_at_quantile(p) as f64 / 1000.0)
 }
 
-/// The run as JSON; `sending` is how many auctions were created (warm-up included) and how
-/// long creating them and sending their bids took.
-fn report(args: &Args, rate: f64, book: &Book, sent: &Sent, sending: (u64, Duration)) -> Value {
-    let (created, sending) = sending;
+/// The run as JSON; `created` counts the auctions it set out to create (warm-up included),
+/// `sending` how long creating them and sending their bids took.
+fn report(
+    args: &Args,
+    rate: f64,
+    book: &Book,
+    sent: &Sent,
+    created: u64,
+    sending: Duration,
+) -> Value {
     let measured = book.auctions.len() as u64;
     let secs = args.measured().as_secs_f64();
     let lat = |h: &Option<Histogram<u64>>| json!({"p50": q(h, 0.5), "p99": q(h, 0.99), "max": h.as_ref().map_or(0.0, |h| h.max() as f64 / 1000.0)});

@@ -40,6 +40,7 @@ impl Runs {
         Ok(line)
     }
 
+    /// Appends `line` to the JSON lines file and keeps it for the table.
     pub fn keep(&mut self, line: Value) -> Result<(), String> {
         use std::io::Write as _;
         let mut f = std::fs::OpenOptions::new()

@@ -97,25 +97,24 @@ pub struct Setup<'a> {
 /// the same workload (alternated, so that both tools meet the machine in the same state).
 pub struct Wrk<'a> {
     s: Setup<'a>,
-    /// Bidders' API keys, as `bids` uses them.
-    keys: Vec<String>,
-    /// Auctions `bids` sends to and `get` reads.
-    ids: Vec<String>,
+    /// The auctions and the bidders' API keys, comma-separated, as both scripts read them
+    /// from `WRK_AUCTIONS` and `WRK_KEYS`.
+    fixture: [(&'static str, String); 2],
     /// The `bids` script.
-    script: std::path::PathBuf,
+    bids_script: std::path::PathBuf,
     /// The `get` script.
     get_script: std::path::PathBuf,
     /// Bids decided a second, each round.
     bids: Vec<f64>,
     /// gavel-hello's answers a second, each round.
     hellos: Vec<f64>,
-    /// Reads of one auction a second.
+    /// Reads of auctions a second.
     get: f64,
 }
 
 impl<'a> Wrk<'a> {
     /// Creates the 100 auctions and 64 bidders gavel-loadgen's `bids` sets up, and the
-    /// script.
+    /// scripts.
     pub fn prepare(s: Setup<'a>) -> Result<Self, String> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -138,16 +137,18 @@ impl<'a> Wrk<'a> {
             }
             Ok::<_, String>((keys, ids))
         })?;
-        let script = s.work.join("bids.lua");
-        std::fs::write(&script, BIDS_LUA).map_err(|e| e.to_string())?;
+        let bids_script = s.work.join("bids.lua");
+        std::fs::write(&bids_script, BIDS_LUA).map_err(|e| e.to_string())?;
         let get_script = s.work.join("get.lua");
         std::fs::write(&get_script, GET_LUA).map_err(|e| e.to_string())?;
-        let ids = ids.iter().map(i64::to_string).collect();
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
         Ok(Self {
             s,
-            keys,
-            ids,
-            script,
+            fixture: [
+                ("WRK_AUCTIONS", ids.join(",")),
+                ("WRK_KEYS", keys.join(",")),
+            ],
+            bids_script,
             get_script,
             bids: Vec::new(),
             hellos: Vec::new(),
@@ -157,7 +158,7 @@ impl<'a> Wrk<'a> {
 
     /// A round of bids (decided a second).
     pub fn bids(&mut self) -> Result<(), String> {
-        let out = self.scripted("bids", &self.script)?;
+        let out = self.scripted("bids", &self.bids_script)?;
         let rate = decided(&out).ok_or_else(|| format!("wrk printed no decided count: {out}"))?;
         self.bids.push(rate);
         Ok(())
@@ -188,17 +189,11 @@ impl<'a> Wrk<'a> {
         })
     }
 
-    /// wrk against gavel with one of the scripts, which read the auctions and keys from
-    /// the environment.
+    /// wrk against gavel with one of the scripts (which read the fixture from the
+    /// environment).
     fn scripted(&self, name: &str, script: &Path) -> Result<String, String> {
-        self.run(
-            name,
-            &["-s", &script.to_string_lossy(), self.s.gavel],
-            &[
-                ("WRK_AUCTIONS", self.ids.join(",")),
-                ("WRK_KEYS", self.keys.join(",")),
-            ],
-        )
+        let args = ["-s", &script.to_string_lossy(), self.s.gavel];
+        self.run(name, &args, &self.fixture)
     }
 
     /// Settles the machine, then runs wrk: a second of warm-up (gavel-loadgen warms up
