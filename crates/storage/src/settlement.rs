@@ -11,7 +11,7 @@ use gavel_domain::{settle, Auction, SettlementBid};
 
 use crate::losers::Losers;
 use crate::notices::{DueNotice, Outbox};
-use crate::rows::{bid_id, bidder_id, kind, money, AuctionRow};
+use crate::rows::{bid_id, bidder_id, kind as kind_of, money, AuctionRow};
 use crate::{Storage, StorageError};
 
 /// What one settlement round did.
@@ -48,68 +48,72 @@ impl Storage {
     ) -> Result<Settlement, StorageError> {
         let mut conn = self.conn().await?;
         let mut tx = conn.begin().await?;
-        let due = sqlx::query!(
-            r#"SELECT id, kind, reserve_price, min_increment FROM auctions
-               WHERE closed_at IS NULL AND cancelled_at IS NULL AND ends_at <= clock_timestamp()
-               ORDER BY ends_at
-               LIMIT $1
-               FOR UPDATE SKIP LOCKED"#,
-            limit
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        if due.is_empty() {
-            return Ok(Settlement::default());
-        }
-        let ids: Vec<i64> = due.iter().map(|a| a.id).collect();
-        let mut best: HashMap<i64, Vec<SettlementBid>> = HashMap::with_capacity(due.len());
+        // One statement claims the due auctions and reads, for each, its best bids (per
+        // auction, by index) with their bidders' webhooks: every round trip before the
+        // auctions are stamped closed adds to their settlement lag.
         let rows = sqlx::query!(
-            r#"SELECT auction_id AS "auction_id!", id AS "id!", bidder_id AS "bidder_id!",
-                      amount AS "amount!"
-               FROM (SELECT auction_id, id, bidder_id, amount,
-                            row_number() OVER (PARTITION BY auction_id
-                                               ORDER BY amount DESC, id) AS rank
-                     FROM bids WHERE auction_id = ANY($1)) ranked
-               WHERE rank <= $2"#,
-            &ids,
+            r#"WITH due AS (
+                   SELECT id, kind, reserve_price, min_increment FROM auctions
+                   WHERE closed_at IS NULL AND cancelled_at IS NULL
+                     AND ends_at <= clock_timestamp()
+                   ORDER BY ends_at
+                   LIMIT $1
+                   FOR UPDATE SKIP LOCKED
+               )
+               SELECT d.id AS "id!", d.kind AS "kind!", d.reserve_price AS "reserve_price!",
+                      d.min_increment AS "min_increment!", b.id AS "bid_id?",
+                      b.bidder_id AS "bidder_id?", b.amount AS "amount?",
+                      h.webhook_url AS "webhook_url?", h.webhook_secret AS "webhook_secret?"
+               FROM due d
+               LEFT JOIN LATERAL (
+                   SELECT x.id, x.bidder_id, x.amount FROM bids x
+                   WHERE x.auction_id = d.id
+                   ORDER BY x.amount DESC, x.id
+                   LIMIT $2
+               ) b ON true
+               LEFT JOIN bidders h ON h.id = b.bidder_id AND h.webhook_url IS NOT NULL"#,
+            limit,
             BIDS_NEEDED as i64,
         )
         .fetch_all(&mut *tx)
         .await?;
-        for b in rows {
-            best.entry(b.auction_id).or_default().push(SettlementBid {
-                bid_id: bid_id(b.id)?,
-                bidder_id: bidder_id(b.bidder_id)?,
-                amount: money("bid amount", b.amount)?,
-            });
+        if rows.is_empty() {
+            return Ok(Settlement::default());
+        }
+        // The winner is always among an auction's best bids, so their bidders' webhooks
+        // are every winner's.
+        let mut due = Vec::new();
+        let mut best: HashMap<i64, Vec<SettlementBid>> = HashMap::new();
+        let mut hooks: HashMap<i64, (String, String)> = HashMap::new();
+        for r in rows {
+            if !best.contains_key(&r.id) {
+                due.push((r.id, r.kind, r.reserve_price, r.min_increment));
+            }
+            let bids = best.entry(r.id).or_default();
+            if let (Some(id), Some(bidder), Some(amount)) = (r.bid_id, r.bidder_id, r.amount) {
+                bids.push(SettlementBid {
+                    bid_id: bid_id(id)?,
+                    bidder_id: bidder_id(bidder)?,
+                    amount: money("bid amount", amount)?,
+                });
+                if let (Some(url), Some(secret)) = (r.webhook_url, r.webhook_secret) {
+                    hooks.insert(bidder, (url, secret));
+                }
+            }
         }
         let mut outcomes = Vec::with_capacity(due.len());
         let mut losers = Losers::default();
-        for a in &due {
-            let bids = best.remove(&a.id).unwrap_or_default();
-            let reserve = money("reserve price", a.reserve_price)?;
-            let kind = kind(&a.kind)?;
+        for (id, kind, reserve, increment) in &due {
+            let bids = best.remove(id).unwrap_or_default();
+            let reserve = money("reserve price", *reserve)?;
+            let kind = kind_of(kind)?;
             let settled = settle(kind, reserve, &bids);
-            let increment = money("min increment", a.min_increment)?;
+            let increment = money("min increment", *increment)?;
             let (reason, min) = loss_terms(kind, reserve, increment, &settled);
             let winner = settled.winner.map(|w| w.bidder_id.get());
-            losers.push(a.id, winner, reason, Some(min));
-            outcomes.push((a.id, settled));
+            losers.push(*id, winner, reason, Some(min));
+            outcomes.push((*id, settled));
         }
-        let winners: Vec<i64> = outcomes
-            .iter()
-            .filter_map(|(_, o)| o.winner.map(|w| w.bidder_id.get()))
-            .collect();
-        let hooks: HashMap<i64, (String, String)> = sqlx::query!(
-            r#"SELECT id, webhook_url AS "webhook_url!", webhook_secret FROM bidders
-               WHERE id = ANY($1) AND webhook_url IS NOT NULL"#,
-            &winners
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, (r.webhook_url, r.webhook_secret)))
-        .collect();
 
         let mut col_id = Vec::with_capacity(outcomes.len());
         let mut col_winner = Vec::with_capacity(outcomes.len());
