@@ -147,8 +147,8 @@ async fn refresher(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
 async fn closer(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
     loop {
         let nap = if services.storage.is_migrated() {
-            services.settle_due().await;
-            services.closer_nap().await
+            let settled = services.settle_due().await;
+            services.closer_nap(settled).await
         } else {
             PROBE_TICK
         };
