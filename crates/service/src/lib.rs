@@ -67,6 +67,12 @@ pub struct Services {
     notices_queued: tokio::sync::Notify,
     /// Notices this instance's settlement just queued, leased to it: sent without a claim.
     fresh_notices: std::sync::Mutex<Vec<gavel_storage::DueNotice>>,
+    /// Slots for fresh notices being sent ([`notices::IN_FLIGHT`]).
+    delivery_slots: Arc<tokio::sync::Semaphore>,
+    /// Outcomes of fresh notices' attempts, waiting for the recorder.
+    attempts_made: std::sync::Mutex<Vec<(gavel_storage::NoticeRef, gavel_storage::Attempt)>>,
+    /// Wakes the recorder when outcomes are waiting.
+    attempts_queued: tokio::sync::Notify,
     /// Turns bearer tokens into callers.
     auth: Authenticator,
     /// Auction events for open streams, on this and other instances.
@@ -104,6 +110,9 @@ impl Services {
             closer_wakes_at: std::sync::atomic::AtomicI64::new(0),
             notices_queued: tokio::sync::Notify::new(),
             fresh_notices: std::sync::Mutex::default(),
+            delivery_slots: Arc::new(tokio::sync::Semaphore::new(notices::IN_FLIGHT)),
+            attempts_made: std::sync::Mutex::default(),
+            attempts_queued: tokio::sync::Notify::new(),
             streams: streams::StreamLimits::new(settings.streams),
             auth: Authenticator::new(admin_token),
             events: Arc::new(EventHub::default()),

@@ -1,6 +1,7 @@
 //! Notice delivery: signed POSTs to bidders' webhooks (wins and losses), retried with
 //! backoff.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -45,6 +46,9 @@ impl Default for WebhookSettings {
 
 /// Notices claimed per round.
 pub(crate) const BATCH: i64 = 256;
+/// Fresh notices being sent at once: past it, the next waits for a slot (so that a burst
+/// of endings opens no more connections at once than a claimed round).
+pub(crate) const IN_FLIGHT: usize = BATCH as usize;
 /// Most notices handed from settlement to the sender and not yet sent.
 const FRESH_CAP: usize = 20_000;
 
@@ -193,16 +197,63 @@ impl Services {
         self.notices_queued.notify_one();
     }
 
-    /// Sends up to `BATCH` of the notices settlement handed over (so that a burst of
-    /// endings opens no more connections at once than a claimed round); returns how many
-    /// were attempted.
-    pub async fn deliver_fresh_notices(&self) -> usize {
+    /// Sends the notices settlement handed over, each as soon as one of the
+    /// [`IN_FLIGHT`] delivery slots is free (waiting for one when all are taken), and
+    /// records their outcomes in the background ([`Services::record_soon`]); returns how
+    /// many were started.
+    ///
+    /// A notice does not wait for a round of others to finish, nor for PostgreSQL to
+    /// record them: at 1,000 auctions a second, waiting on whole rounds held notices
+    /// back by the slowest POST of the round before.
+    pub async fn deliver_fresh_notices(self: &Arc<Self>) -> usize {
         let fresh: Vec<DueNotice> = {
             let mut fresh = self.fresh_notices.lock().unwrap_or_else(|e| e.into_inner());
-            let n = fresh.len().min(BATCH as usize);
-            fresh.drain(..n).collect()
+            std::mem::take(&mut *fresh)
         };
-        self.deliver(fresh).await
+        let n = fresh.len();
+        for notice in fresh {
+            let Ok(slot) = self.delivery_slots.clone().acquire_owned().await else {
+                break;
+            };
+            let services = self.clone();
+            tokio::spawn(async move {
+                let made = services.deliver_one(notice).await;
+                drop(slot);
+                services.record_soon(made);
+            });
+        }
+        n
+    }
+
+    /// Queues an attempt's outcome for the recorder ([`Services::record_attempts`]).
+    fn record_soon(&self, made: (NoticeRef, Attempt)) {
+        self.attempts_made
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(made);
+        self.attempts_queued.notify_one();
+    }
+
+    /// Records every attempt queued by [`Services::record_soon`] in one statement; the
+    /// recorder loop calls it whenever some are queued, so one statement is in flight at
+    /// a time and covers whatever arrived meanwhile. An outcome not recorded (PostgreSQL
+    /// away, or a stop first) leaves its notice leased: it is sent again when the lease
+    /// runs out, at least once, never lost.
+    pub async fn record_attempts(&self) -> usize {
+        let made =
+            std::mem::take(&mut *self.attempts_made.lock().unwrap_or_else(|e| e.into_inner()));
+        if made.is_empty() {
+            return 0;
+        }
+        if let Err(e) = self.storage.record_attempts(&made).await {
+            tracing::warn!(error = %e, "could not record notice attempts");
+        }
+        made.len()
+    }
+
+    /// Resolves when attempts are waiting to be recorded.
+    pub async fn attempts_queued(&self) {
+        self.attempts_queued.notified().await;
     }
 
     /// Claims and delivers every due notice once (retries, and notices no instance is

@@ -39,6 +39,7 @@ impl Services {
             tokio::spawn(closer(self.clone(), stop.clone()));
         }
         tokio::spawn(sender(self.clone(), stop.clone()));
+        tokio::spawn(recorder(self.clone(), stop.clone()));
         tokio::spawn(refresher(self.clone(), stop.clone()));
         tokio::spawn(every(
             PRUNE_TICK,
@@ -116,12 +117,27 @@ async fn sender(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
             _ = services.notices_queued.notified() => false,
             _ = stop.changed() => return,
         };
-        while services.deliver_fresh_notices().await == crate::notices::BATCH as usize {}
+        services.deliver_fresh_notices().await;
         if claim {
             while services.storage.is_migrated()
                 && services.deliver_notices().await == crate::notices::BATCH as usize
             {}
         }
+    }
+}
+
+/// Records the outcomes of fresh notices' attempts as they come, one statement at a time
+/// (see [`Services::record_attempts`]); on stop, once more for those already made.
+async fn recorder(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = services.attempts_queued() => {}
+            _ = stop.changed() => {
+                services.record_attempts().await;
+                return;
+            }
+        }
+        services.record_attempts().await;
     }
 }
 
