@@ -80,17 +80,11 @@ impl Services {
     }
 
     /// How long the closer may sleep before the next auction ends (between
-    /// [`MIN_NAP`] and [`MAX_NAP`]). Right after a round that settled some, [`MIN_NAP`]
-    /// without asking PostgreSQL: auctions are ending now, and the question would be one
-    /// more round trip between two rounds.
-    pub async fn closer_nap(&self, settled: usize) -> Duration {
-        let nap = if settled > 0 {
-            MIN_NAP
-        } else {
-            match self.storage.next_end_in().await {
-                Ok(Some(d)) => d.clamp(MIN_NAP, MAX_NAP),
-                _ => MAX_NAP,
-            }
+    /// [`MIN_NAP`] and [`MAX_NAP`]).
+    pub async fn closer_nap(&self) -> Duration {
+        let nap = match self.storage.next_end_in().await {
+            Ok(Some(d)) => d.clamp(MIN_NAP, MAX_NAP),
+            _ => MAX_NAP,
         };
         let wakes_at = chrono::Utc::now() + chrono::Duration::from_std(nap).unwrap_or_default();
         self.closer_wakes_at

@@ -163,8 +163,8 @@ async fn refresher(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
 async fn closer(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
     loop {
         let nap = if services.storage.is_migrated() {
-            let settled = services.settle_due().await;
-            services.closer_nap(settled).await
+            services.settle_due().await;
+            services.closer_nap().await
         } else {
             PROBE_TICK
         };
