@@ -65,13 +65,9 @@ impl Services {
                     auction: Box::new(auction),
                 });
             }
+            self.cache.forget_many(&ids).await;
             if !ids.is_empty() {
                 tracing::info!(settled = ids.len(), "auctions settled");
-                // Off the closer's path: Redis's answer (slow under load) would delay the
-                // next round, and a stale entry only lets a bid reach PostgreSQL, which
-                // refuses it.
-                let cache = self.cache.clone();
-                tokio::spawn(async move { cache.forget_many(&ids).await });
             }
             if !full {
                 return total;
