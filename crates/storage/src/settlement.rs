@@ -11,7 +11,7 @@ use gavel_domain::{settle, Auction, SettlementBid};
 
 use crate::losers::Losers;
 use crate::notices::{DueNotice, Outbox};
-use crate::rows::{bid_id, bidder_id, kind as kind_of, money, AuctionRow};
+use crate::rows::{bid_id, bidder_id, kind, money, AuctionRow};
 use crate::{Storage, StorageError};
 
 /// What one settlement round did.
@@ -40,7 +40,8 @@ impl Storage {
     /// Rows are claimed with `FOR UPDATE SKIP LOCKED` and settled under that lock, so
     /// instances running this at once never settle one auction twice; an auction locked
     /// by a bid in flight is simply taken on the next round. The domain decides each
-    /// outcome from the auction's best bids (a window query fetches only those).
+    /// outcome from the auction's best bids (the claim reads only those, with their
+    /// bidders' webhooks).
     pub async fn settle_due(
         &self,
         limit: i64,
@@ -103,10 +104,10 @@ impl Storage {
         }
         let mut outcomes = Vec::with_capacity(due.len());
         let mut losers = Losers::default();
-        for (id, kind, reserve, increment) in &due {
+        for (id, kind_name, reserve, increment) in &due {
             let bids = best.remove(id).unwrap_or_default();
             let reserve = money("reserve price", *reserve)?;
-            let kind = kind_of(kind)?;
+            let kind = kind(kind_name)?;
             let settled = settle(kind, reserve, &bids);
             let increment = money("min increment", *increment)?;
             let (reason, min) = loss_terms(kind, reserve, increment, &settled);
