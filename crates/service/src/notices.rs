@@ -199,18 +199,16 @@ impl Services {
 
     /// Sends the notices settlement handed over, each as soon as one of the
     /// [`IN_FLIGHT`] delivery slots is free (waiting for one when all are taken), and
-    /// records their outcomes in the background ([`Services::record_soon`]); returns how
-    /// many were started.
+    /// records their outcomes in the background ([`Services::record_soon`]).
     ///
     /// A notice does not wait for a round of others to finish, nor for PostgreSQL to
     /// record them: at 1,000 auctions a second, waiting on whole rounds held notices
     /// back by the slowest POST of the round before.
-    pub async fn deliver_fresh_notices(self: &Arc<Self>) -> usize {
+    pub async fn deliver_fresh_notices(self: &Arc<Self>) {
         let fresh: Vec<DueNotice> = {
             let mut fresh = self.fresh_notices.lock().unwrap_or_else(|e| e.into_inner());
             std::mem::take(&mut *fresh)
         };
-        let n = fresh.len();
         for notice in fresh {
             let Ok(slot) = self.delivery_slots.clone().acquire_owned().await else {
                 break;
@@ -222,10 +220,9 @@ impl Services {
                 services.record_soon(made);
             });
         }
-        n
     }
 
-    /// Queues an attempt's outcome for the recorder ([`Services::record_attempts`]).
+    /// Queues an attempt's outcome for the recorder ([`Services::record_fresh_attempts`]).
     fn record_soon(&self, made: (NoticeRef, Attempt)) {
         self.attempts_made
             .lock()
@@ -239,16 +236,15 @@ impl Services {
     /// a time and covers whatever arrived meanwhile. An outcome not recorded (PostgreSQL
     /// away, or a stop first) leaves its notice leased: it is sent again when the lease
     /// runs out, at least once, never lost.
-    pub async fn record_attempts(&self) -> usize {
+    pub async fn record_fresh_attempts(&self) {
         let made =
             std::mem::take(&mut *self.attempts_made.lock().unwrap_or_else(|e| e.into_inner()));
         if made.is_empty() {
-            return 0;
+            return;
         }
         if let Err(e) = self.storage.record_attempts(&made).await {
             tracing::warn!(error = %e, "could not record notice attempts");
         }
-        made.len()
     }
 
     /// Resolves when attempts are waiting to be recorded.

@@ -127,17 +127,17 @@ async fn sender(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
 }
 
 /// Records the outcomes of fresh notices' attempts as they come, one statement at a time
-/// (see [`Services::record_attempts`]); on stop, once more for those already made.
+/// (see [`Services::record_fresh_attempts`]); on stop, once more for those already made.
 async fn recorder(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = services.attempts_queued() => {}
             _ = stop.changed() => {
-                services.record_attempts().await;
+                services.record_fresh_attempts().await;
                 return;
             }
         }
-        services.record_attempts().await;
+        services.record_fresh_attempts().await;
     }
 }
 
