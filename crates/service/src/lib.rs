@@ -63,6 +63,8 @@ pub struct Services {
     /// When the closer looks next (Unix milliseconds; 0 before its first nap, so that
     /// nothing wakes it then): an auction ending sooner wakes it.
     closer_wakes_at: std::sync::atomic::AtomicI64,
+    /// Slots for settlement batches finishing ([`settlement::FINISHING`]).
+    finishing: Arc<tokio::sync::Semaphore>,
     /// Wakes the notice sender when settlement has queued notices.
     notices_queued: tokio::sync::Notify,
     /// Notices this instance's settlement just queued, leased to it: sent without a claim.
@@ -110,6 +112,7 @@ impl Services {
             closer_wakes_at: std::sync::atomic::AtomicI64::new(0),
             notices_queued: tokio::sync::Notify::new(),
             fresh_notices: std::sync::Mutex::default(),
+            finishing: Arc::new(tokio::sync::Semaphore::new(settlement::FINISHING)),
             delivery_slots: Arc::new(tokio::sync::Semaphore::new(notices::IN_FLIGHT)),
             attempts_made: std::sync::Mutex::default(),
             attempts_queued: tokio::sync::Notify::new(),

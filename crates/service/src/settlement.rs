@@ -1,10 +1,12 @@
 //! Settling auctions past their end, and telling their streams.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use gavel_domain::{AuctionEvent, AuctionId};
-use gavel_storage::StorageError;
+use gavel_storage::{Claim, StorageError};
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::Services;
 
@@ -16,63 +18,80 @@ pub const MAX_NAP: Duration = Duration::from_millis(250);
 /// the closer's rhythm when auctions end every millisecond (at 1,000 ending a second, 2 ms
 /// against 5 took settlement p99 from 24 to 48 ms down to 17 to 29 ms).
 const MIN_NAP: Duration = Duration::from_millis(2);
+/// Most settlement batches finishing at once (queuing notices, committing) while the
+/// closer claims the next ones (4: slot waits measured at 0.02 to 0.4 ms a round in rtb).
+pub(crate) const FINISHING: usize = 4;
 
 impl Services {
-    /// Settles every auction past its end (in batches), forgets their fast-path entries
-    /// and publishes `closed`. Returns how many were settled.
-    pub async fn settle_due(&self) -> usize {
-        let mut total = 0;
+    /// Settles every auction past its end (in batches). Each batch is claimed here, then
+    /// settled (stamped closed, notices queued, committed, told to streams and Redis) by a
+    /// task of its own, so that what ends meanwhile is claimed without waiting for that.
+    pub async fn settle_due(self: &Arc<Self>) {
         loop {
-            let settlement = match self
-                .storage
-                .settle_due(SETTLE_BATCH, self.notice_lease())
-                .await
-            {
-                Ok(s) => s,
-                Err(StorageError::Unavailable) => return total,
+            // Taken before the claim: a round waiting for a slot holds no auction's lock.
+            let Ok(slot) = self.finishing.clone().acquire_owned().await else {
+                return;
+            };
+            let claim = match self.storage.claim_due(SETTLE_BATCH).await {
+                Ok(Some(claim)) => claim,
+                Ok(None) | Err(StorageError::Unavailable) => return,
                 Err(e) => {
-                    tracing::warn!(error = %e, "settlement round failed; retrying");
-                    return total;
+                    tracing::warn!(error = %e, "settlement claim failed; retrying");
+                    return;
                 }
             };
-            let settled = settlement.auctions;
-            let full = settled.len() as i64 == SETTLE_BATCH;
-            total += settled.len();
-            let ids: Vec<AuctionId> = settled.iter().map(|s| s.auction.id).collect();
-            if !settlement.notices.is_empty() {
-                // Sent now rather than at the sender's next tick: exchanges act on them.
-                self.hand_to_sender(settlement.notices);
-            }
-            for s in settled {
-                let auction = s.auction;
-                if let Some(result) = &auction.result {
-                    let lag = (result.closed_at - auction.ends_at).num_microseconds();
-                    metrics::histogram!("gavel_settlement_lag_seconds")
-                        .record(lag.unwrap_or(0).max(0) as f64 / 1e6);
-                }
-                tracing::debug!(
-                    auction_id = auction.id.get(),
-                    winner_bidder_id = auction
-                        .result
-                        .as_ref()
-                        .and_then(|r| r.winner)
-                        .map(|w| w.bidder_id.get()),
-                    notice_queued = s.notice_queued,
-                    "auction settled"
-                );
-                self.board.forget(auction.id);
-                self.events.publish(AuctionEvent::Closed {
-                    auction: Box::new(auction),
-                });
-            }
-            self.cache.forget_many(&ids).await;
-            if !ids.is_empty() {
-                tracing::info!(settled = ids.len(), "auctions settled");
-            }
+            let full = claim.len() as i64 == SETTLE_BATCH;
+            let services = Arc::clone(self);
+            tokio::spawn(async move { services.finish_settlement(claim, slot).await });
             if !full {
-                return total;
+                return;
             }
         }
+    }
+
+    /// Settles a claimed batch, hands its notices to the sender, and tells streams and the
+    /// fast path. On failure nothing of it stands: the batch is claimed again.
+    async fn finish_settlement(&self, claim: Claim, slot: OwnedSemaphorePermit) {
+        let finished = claim.settle(self.notice_lease()).await;
+        drop(slot);
+        let settlement = match finished {
+            Ok(s) => s,
+            Err(StorageError::Unavailable) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "settling a claimed batch failed; it is claimed again");
+                return;
+            }
+        };
+        let settled = settlement.auctions;
+        let ids: Vec<AuctionId> = settled.iter().map(|s| s.auction.id).collect();
+        if !settlement.notices.is_empty() {
+            // Sent now rather than at the sender's next tick: exchanges act on them.
+            self.hand_to_sender(settlement.notices);
+        }
+        for s in settled {
+            let auction = s.auction;
+            if let Some(result) = &auction.result {
+                let lag = (result.closed_at - auction.ends_at).num_microseconds();
+                metrics::histogram!("gavel_settlement_lag_seconds")
+                    .record(lag.unwrap_or(0).max(0) as f64 / 1e6);
+            }
+            tracing::debug!(
+                auction_id = auction.id.get(),
+                winner_bidder_id = auction
+                    .result
+                    .as_ref()
+                    .and_then(|r| r.winner)
+                    .map(|w| w.bidder_id.get()),
+                notice_queued = s.notice_queued,
+                "auction settled"
+            );
+            self.board.forget(auction.id);
+            self.events.publish(AuctionEvent::Closed {
+                auction: Box::new(auction),
+            });
+        }
+        self.cache.forget_many(&ids).await;
+        tracing::info!(settled = ids.len(), "auctions settled");
     }
 
     /// How long the closer may sleep before the next auction ends (between

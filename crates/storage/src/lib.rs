@@ -29,7 +29,7 @@ pub use bids::Decision;
 pub use error::StorageError;
 pub use idempotency::{IdempotencyKey, Keyed};
 pub use notices::{Attempt, DueNotice, NoticeRef, Outbox};
-pub use settlement::{SettledAuction, Settlement};
+pub use settlement::{Claim, SettledAuction, Settlement};
 
 /// The embedded migrations of `migrations/` at the workspace root. A database migrated by
 /// a newer release is accepted (`ignore_missing`), so rolling back to the previous binary
@@ -198,6 +198,11 @@ impl Storage {
         acquire(self.db()?).await
     }
 
+    /// A transaction on a pooled connection of its own, which it may outlive the call with.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>, StorageError> {
+        waiting(self.db()?.begin()).await
+    }
+
     /// The pool, once migrations are applied.
     fn db(&self) -> Result<&PgPool, StorageError> {
         if self.is_migrated() {
@@ -213,9 +218,16 @@ fn keep(meta: &sqlx::pool::PoolConnectionMetadata) -> bool {
     !failover::opened_before_loss(meta.age)
 }
 
-/// A connection from `pool`, counted in `gavel_db_pool_waiting` while it is awaited (the
-/// pool itself does not say how many wait).
+/// A connection from `pool` (see [`waiting`]).
 async fn acquire(pool: &PgPool) -> Result<PoolConnection<Postgres>, StorageError> {
+    waiting(pool.acquire()).await
+}
+
+/// What `acquire` yields (a connection from the pool), counted in `gavel_db_pool_waiting`
+/// while it is awaited (the pool itself does not say how many wait).
+async fn waiting<T>(
+    acquire: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, StorageError> {
     /// Counts one waiter for as long as it lives, however the wait ends.
     struct Waiting;
     impl Drop for Waiting {
@@ -225,5 +237,5 @@ async fn acquire(pool: &PgPool) -> Result<PoolConnection<Postgres>, StorageError
     }
     metrics::gauge!("gavel_db_pool_waiting").increment(1.0);
     let _waiting = Waiting;
-    Ok(pool.acquire().await?)
+    Ok(acquire.await?)
 }

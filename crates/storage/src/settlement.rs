@@ -1,7 +1,6 @@
 //! Settlement: closing auctions past their end, exactly once across instances, a whole
 //! batch in a fixed number of statements.
 
-use sqlx::Connection as _;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -33,25 +32,29 @@ pub struct SettledAuction {
 }
 
 impl Storage {
-    /// Settles up to `limit` auctions whose end has passed, in one transaction. The notices
-    /// it queues are leased for `lease_secs` and returned, so the caller sends them at once
-    /// (another instance takes them only if the lease runs out).
-    ///
-    /// Rows are claimed with `FOR UPDATE SKIP LOCKED` and settled under that lock, so
-    /// instances running this at once never settle one auction twice; an auction locked
-    /// by a bid in flight is simply taken on the next round. The domain decides each
-    /// outcome from the auction's best bids (the claim reads only those, with their
-    /// bidders' webhooks).
+    /// Settles up to `limit` auctions whose end has passed, in one transaction
+    /// ([`Self::claim_due`], then [`Claim::settle`]).
     pub async fn settle_due(
         &self,
         limit: i64,
         lease_secs: i32,
     ) -> Result<Settlement, StorageError> {
-        let mut conn = self.conn().await?;
-        let mut tx = conn.begin().await?;
-        // One statement claims the due auctions and reads, for each, its best bids (per
-        // auction, by index) with their bidders' webhooks: every round trip before the
-        // auctions are stamped closed adds to their settlement lag.
+        match self.claim_due(limit).await? {
+            Some(claim) => claim.settle(lease_secs).await,
+            None => Ok(Settlement::default()),
+        }
+    }
+
+    /// Claims up to `limit` auctions whose end has passed, with their best bids and those
+    /// bidders' webhooks, in a transaction left open for [`Claim::settle`]; `None` when
+    /// none was due.
+    ///
+    /// Rows are claimed with `FOR UPDATE SKIP LOCKED` and settled under that lock, so
+    /// instances (and claims) running at once never settle one auction twice; an auction
+    /// locked by a bid in flight, or by a settlement not yet committed, is simply taken on
+    /// a later round.
+    pub async fn claim_due(&self, limit: i64) -> Result<Option<Claim>, StorageError> {
+        let mut tx = self.begin().await?;
         let rows = sqlx::query!(
             r#"WITH due AS (
                    SELECT id, kind, reserve_price, min_increment FROM auctions
@@ -79,20 +82,25 @@ impl Storage {
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {
-            return Ok(Settlement::default());
+            return Ok(None);
         }
         // The winner is always among an auction's best bids, so their bidders' webhooks
         // are every winner's.
-        let mut due = Vec::new();
-        let mut best: HashMap<i64, Vec<SettlementBid>> = HashMap::new();
+        let mut due: Vec<Due> = Vec::new();
         let mut hooks: HashMap<i64, (String, String)> = HashMap::new();
         for r in rows {
-            if !best.contains_key(&r.id) {
-                due.push((r.id, r.kind, r.reserve_price, r.min_increment));
+            if due.last().is_none_or(|d| d.id != r.id) {
+                due.push(Due {
+                    id: r.id,
+                    kind: kind(&r.kind)?,
+                    reserve: money("reserve price", r.reserve_price)?,
+                    increment: money("min increment", r.min_increment)?,
+                    best: Vec::new(),
+                });
             }
-            let bids = best.entry(r.id).or_default();
+            let Some(d) = due.last_mut() else { continue };
             if let (Some(id), Some(bidder), Some(amount)) = (r.bid_id, r.bidder_id, r.amount) {
-                bids.push(SettlementBid {
+                d.best.push(SettlementBid {
                     bid_id: bid_id(id)?,
                     bidder_id: bidder_id(bidder)?,
                     amount: money("bid amount", amount)?,
@@ -102,20 +110,73 @@ impl Storage {
                 }
             }
         }
-        let mut outcomes = Vec::with_capacity(due.len());
-        let mut losers = Losers::default();
-        for (id, kind_name, reserve, increment) in &due {
-            let bids = best.remove(id).unwrap_or_default();
-            let reserve = money("reserve price", *reserve)?;
-            let kind = kind(kind_name)?;
-            let settled = settle(kind, reserve, &bids);
-            let increment = money("min increment", *increment)?;
-            let (reason, min) = loss_terms(kind, reserve, increment, &settled);
-            let winner = settled.winner.map(|w| w.bidder_id.get());
-            losers.push(*id, winner, reason, Some(min));
-            outcomes.push((*id, settled));
-        }
+        Ok(Some(Claim { tx, due, hooks }))
+    }
 
+    /// How long until the next unsettled auction ends (zero when one already has), or
+    /// `None` when none is waiting: the closer sleeps that long.
+    pub async fn next_end_in(&self) -> Result<Option<Duration>, StorageError> {
+        let secs = sqlx::query_scalar!(
+            r#"SELECT EXTRACT(EPOCH FROM min(ends_at) - clock_timestamp())::FLOAT8 AS "secs"
+               FROM auctions WHERE closed_at IS NULL AND cancelled_at IS NULL"#
+        )
+        .fetch_one(&mut *self.conn().await?)
+        .await?;
+        Ok(secs.map(|s| Duration::from_secs_f64(s.max(0.0))))
+    }
+}
+
+/// An auction claimed for settlement, with what decides it.
+struct Due {
+    /// The auction.
+    id: i64,
+    /// Its kind, which decides the winner and price.
+    kind: gavel_domain::AuctionKind,
+    /// Its reserve price.
+    reserve: gavel_domain::Money,
+    /// Its minimum increment (what a loser would have needed to bid more).
+    increment: gavel_domain::Money,
+    /// Its best bids, best first ([`BIDS_NEEDED`] at most).
+    best: Vec<SettlementBid>,
+}
+
+/// Auctions claimed by [`Storage::claim_due`], locked in their open transaction until
+/// [`Claim::settle`] settles them.
+pub struct Claim {
+    /// The settlement transaction, holding the auctions' locks.
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    /// The auctions, in the order they ended.
+    due: Vec<Due>,
+    /// Webhook (url, secret) per bidder among the auctions' best bids.
+    hooks: HashMap<i64, (String, String)>,
+}
+
+impl Claim {
+    /// How many auctions it holds.
+    pub fn len(&self) -> usize {
+        self.due.len()
+    }
+
+    /// Whether it holds none (never, as [`Storage::claim_due`] returns it).
+    pub fn is_empty(&self) -> bool {
+        self.due.is_empty()
+    }
+
+    /// Decides the auctions (the domain's rule), stamps them closed with their outcomes,
+    /// queues their win and loss notices (leased for `lease_secs`, so the caller sends
+    /// them at once; another instance takes them only if the lease runs out) and commits.
+    /// An error rolls all back: the auctions are claimed again on a later round.
+    pub async fn settle(mut self, lease_secs: i32) -> Result<Settlement, StorageError> {
+        let mut outcomes = Vec::with_capacity(self.due.len());
+        let mut losers = Losers::default();
+        for d in &self.due {
+            let settled = settle(d.kind, d.reserve, &d.best);
+            let (reason, min) = loss_terms(d.kind, d.reserve, d.increment, &settled);
+            let winner = settled.winner.map(|w| w.bidder_id.get());
+            losers.push(d.id, winner, reason, Some(min));
+            outcomes.push((d.id, settled));
+        }
+        let hooks = &self.hooks;
         let mut col_id = Vec::with_capacity(outcomes.len());
         let mut col_winner = Vec::with_capacity(outcomes.len());
         let mut col_bid = Vec::with_capacity(outcomes.len());
@@ -158,7 +219,7 @@ impl Storage {
             &col_price as &[Option<rust_decimal::Decimal>],
             &col_notice as &[&str],
         )
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *self.tx)
         .await?;
         let mut wins: HashMap<i64, (i64, String)> = HashMap::new();
         if !n_auction.is_empty() {
@@ -173,14 +234,14 @@ impl Storage {
                 &n_url,
                 f64::from(lease_secs),
             )
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *self.tx)
             .await?
             .into_iter()
             .map(|r| (r.auction_id, (r.id, r.notice_id)))
             .collect();
         }
-        let losses = losers.queue(&mut tx, lease_secs).await?;
-        tx.commit().await?;
+        let losses = losers.queue(&mut self.tx, lease_secs).await?;
+        self.tx.commit().await?;
         let closed: HashMap<i64, Auction> = closed
             .into_iter()
             .map(|row| Ok((row.id, Auction::try_from(row)?)))
@@ -203,7 +264,7 @@ impl Storage {
         for (id, auction) in closed {
             let win = wins.remove(&id);
             if let Some((row_id, notice_id)) = &win {
-                notices.push(win_notice(*row_id, notice_id, &auction, &hooks)?);
+                notices.push(win_notice(*row_id, notice_id, &auction, &self.hooks)?);
             }
             auctions.push(SettledAuction {
                 notice_queued: win.is_some(),
@@ -212,18 +273,6 @@ impl Storage {
         }
         auctions.sort_by_key(|s| s.auction.ends_at);
         Ok(Settlement { auctions, notices })
-    }
-
-    /// How long until the next unsettled auction ends (zero when one already has), or
-    /// `None` when none is waiting: the closer sleeps that long.
-    pub async fn next_end_in(&self) -> Result<Option<Duration>, StorageError> {
-        let secs = sqlx::query_scalar!(
-            r#"SELECT EXTRACT(EPOCH FROM min(ends_at) - clock_timestamp())::FLOAT8 AS "secs"
-               FROM auctions WHERE closed_at IS NULL AND cancelled_at IS NULL"#
-        )
-        .fetch_one(&mut *self.conn().await?)
-        .await?;
-        Ok(secs.map(|s| Duration::from_secs_f64(s.max(0.0))))
     }
 }
 
