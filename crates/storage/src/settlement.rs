@@ -86,19 +86,26 @@ impl Storage {
         }
         // The winner is always among an auction's best bids, so their bidders' webhooks
         // are every winner's.
+        // Grouped by id, not by position: the rows come in no promised order.
         let mut due: Vec<Due> = Vec::new();
+        let mut at: HashMap<i64, usize> = HashMap::new();
         let mut hooks: HashMap<i64, (String, String)> = HashMap::new();
         for r in rows {
-            if due.last().is_none_or(|d| d.id != r.id) {
-                due.push(Due {
-                    id: r.id,
-                    kind: kind(&r.kind)?,
-                    reserve: money("reserve price", r.reserve_price)?,
-                    increment: money("min increment", r.min_increment)?,
-                    best: Vec::new(),
-                });
-            }
-            let Some(d) = due.last_mut() else { continue };
+            let i = match at.get(&r.id) {
+                Some(&i) => i,
+                None => {
+                    due.push(Due {
+                        id: r.id,
+                        kind: kind(&r.kind)?,
+                        reserve: money("reserve price", r.reserve_price)?,
+                        increment: money("min increment", r.min_increment)?,
+                        best: Vec::new(),
+                    });
+                    at.insert(r.id, due.len() - 1);
+                    due.len() - 1
+                }
+            };
+            let d = &mut due[i];
             if let (Some(id), Some(bidder), Some(amount)) = (r.bid_id, r.bidder_id, r.amount) {
                 d.best.push(SettlementBid {
                     bid_id: bid_id(id)?,
@@ -136,7 +143,7 @@ struct Due {
     reserve: gavel_domain::Money,
     /// Its minimum increment (what a loser would have needed to bid more).
     increment: gavel_domain::Money,
-    /// Its best bids, best first ([`BIDS_NEEDED`] at most).
+    /// Its best bids ([`BIDS_NEEDED`] at most).
     best: Vec<SettlementBid>,
 }
 
@@ -145,7 +152,7 @@ struct Due {
 pub struct Claim {
     /// The settlement transaction, holding the auctions' locks.
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
-    /// The auctions, in the order they ended.
+    /// The auctions claimed.
     due: Vec<Due>,
     /// Webhook (url, secret) per bidder among the auctions' best bids.
     hooks: HashMap<i64, (String, String)>,
