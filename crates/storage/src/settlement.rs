@@ -55,6 +55,9 @@ impl Storage {
     /// a later round.
     pub async fn claim_due(&self, limit: i64) -> Result<Option<Claim>, StorageError> {
         let mut tx = self.begin().await?;
+        // One statement claims the due auctions and reads, for each, its best bids (per
+        // auction, by index) with their bidders' webhooks: every round trip before the
+        // auctions are stamped closed adds to their settlement lag.
         let rows = sqlx::query!(
             r#"WITH due AS (
                    SELECT id, kind, reserve_price, min_increment FROM auctions
@@ -84,11 +87,11 @@ impl Storage {
         if rows.is_empty() {
             return Ok(None);
         }
+        let mut due: Vec<Due> = Vec::new();
+        // Each auction's place in `due`: the rows come in no promised order.
+        let mut at: HashMap<i64, usize> = HashMap::new();
         // The winner is always among an auction's best bids, so their bidders' webhooks
         // are every winner's.
-        // Grouped by id, not by position: the rows come in no promised order.
-        let mut due: Vec<Due> = Vec::new();
-        let mut at: HashMap<i64, usize> = HashMap::new();
         let mut hooks: HashMap<i64, (String, String)> = HashMap::new();
         for r in rows {
             let i = match at.get(&r.id) {
