@@ -14,7 +14,7 @@ use crate::rows::{bid_id, bidder_id, kind, money, AuctionRow};
 use crate::{Storage, StorageError};
 
 /// What one settlement round did.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Settlement {
     /// The auctions it settled.
     pub auctions: Vec<SettledAuction>,
@@ -32,19 +32,6 @@ pub struct SettledAuction {
 }
 
 impl Storage {
-    /// Settles up to `limit` auctions whose end has passed, in one transaction
-    /// ([`Self::claim_due`], then [`Claim::settle`]).
-    pub async fn settle_due(
-        &self,
-        limit: i64,
-        lease_secs: i32,
-    ) -> Result<Settlement, StorageError> {
-        match self.claim_due(limit).await? {
-            Some(claim) => claim.settle(lease_secs).await,
-            None => Ok(Settlement::default()),
-        }
-    }
-
     /// Claims up to `limit` auctions whose end has passed, with their best bids and those
     /// bidders' webhooks, in a transaction left open for [`Claim::settle`]; `None` when
     /// none was due.

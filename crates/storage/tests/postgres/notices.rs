@@ -47,7 +47,8 @@ async fn recording_attempts_locks_auctions_in_id_order_as_bid_batches_do(pool: P
             .is_ok());
     }
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    let notices = s.settle_due(100, 30).await.unwrap().notices;
+    let claim = s.claim_due(100).await.unwrap().expect("two auctions ended");
+    let notices = claim.settle(30).await.unwrap().notices;
     let of = |a: AuctionId| {
         notices
             .iter()
