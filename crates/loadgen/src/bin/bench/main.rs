@@ -2,16 +2,17 @@
 //! (`scripts/bench.sh` builds the release binaries and starts it on private PostgreSQL and
 //! Redis, PostgreSQL at its durable settings).
 //!
-//! It starts gavel and gavel-hello (the bare HTTP floor), then alternates rounds of gavel
-//! `bids` | pgbench doing one bid per transaction on the same PostgreSQL | hello, and runs
-//! once each `bids-hopeless`, `bids-hot`, `get`, `list`, `bids` in open loop at half the
-//! closed-loop rate (and hello at the same rate), `bids` over two and three gavel
-//! instances, 10,000 idle event streams and the `rtb` rhythm; the plain design
-//! (gavel-plain) bids in every round too. Every gavel bid run reports the CPU time per
-//! decided bid in gavel and in PostgreSQL. `--check-with-wrk` measures bids, hello and
-//! GET with wrk as well, each wrk run right after gavel-loadgen's of the same workload (in
-//! every round for bids and hello). It prints a table and the ratios, and writes every
-//! run's JSON line to `target/bench/<timestamp>.jsonl`.
+//! It starts gavel and gavel-hello (the bare HTTP floor), runs the `rtb` rhythm on the
+//! fresh database, then alternates rounds of gavel `bids` | `bids-keyed` | pgbench doing
+//! one bid per transaction on the same PostgreSQL | hello | `get` | the plain design
+//! (gavel-plain), so that every ratio compares runs of one round; then runs once each
+//! `bids-hopeless`, `bids-hot`, `list`, `bids` in open loop at half the closed-loop rate
+//! (and hello at the same rate), `bids` over two and three gavel instances, 10,000 idle
+//! event streams and `rtb` again, on the database every run has written to. Every gavel
+//! bid run reports the CPU time per decided bid in gavel and in PostgreSQL.
+//! `--check-with-wrk` measures bids, hello and GET with wrk as well, in every round, each
+//! wrk run right after gavel-loadgen's of the same workload. It prints a table and the
+//! ratios, and writes every run's JSON line to `target/bench/<timestamp>.jsonl`.
 //! Everything it starts is stopped when it ends; all load goes to 127.0.0.1.
 
 mod pgbench;
@@ -43,7 +44,7 @@ struct Args {
     /// Measured seconds per run.
     #[arg(long, env = "BENCH_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     seconds: u64,
-    /// Interleaved rounds of bids | pgbench | hello.
+    /// Interleaved rounds of bids | keyed bids | pgbench | hello | GET | the plain design.
     #[arg(long, env = "BENCH_ROUNDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
     rounds: u64,
     /// Closed-loop connections and pgbench clients.
@@ -55,8 +56,8 @@ struct Args {
     /// Idle event streams opened to measure what each holds.
     #[arg(long, env = "BENCH_STREAMS", default_value_t = 10_000)]
     streams: usize,
-    /// Seconds of the rtb run (short auctions at a steady rate, notices received).
-    #[arg(long, env = "BENCH_RTB_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Seconds of each rtb run (short auctions at a steady rate, notices received).
+    #[arg(long, env = "BENCH_RTB_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     rtb_seconds: u64,
     /// Auctions a second in the rtb run.
     #[arg(long, env = "BENCH_RTB_RATE", default_value_t = 1000)]
@@ -80,6 +81,40 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// One `rtb` run (its JSON) and gavel's RSS at its start, middle and end.
+fn rtb(
+    runs: &mut Runs,
+    label: &str,
+    gavel_args: &[String],
+    pid: u32,
+    args: &Args,
+) -> Result<(Value, [Option<u64>; 3]), String> {
+    let start = status_kib(pid, "VmRSS:");
+    let secs = args.rtb_seconds;
+    let half_way = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(secs / 2 + 1));
+        status_kib(pid, "VmRSS:")
+    });
+    let rate = args.rtb_rate.to_string();
+    let mut a = gavel_args.to_vec();
+    a.extend(
+        [
+            "--workload",
+            "rtb",
+            "--rate",
+            &rate,
+            "--connections",
+            "256",
+            "--bidders",
+            "16",
+        ]
+        .map(String::from),
+    );
+    let j = runs.loadgen(label, secs, &a)?;
+    let mid = half_way.join().unwrap_or(None);
+    Ok((j, [start, mid, status_kib(pid, "VmRSS:")]))
 }
 
 fn bench(args: Args) -> Result<(), String> {
@@ -155,6 +190,9 @@ fn bench(args: Args) -> Result<(), String> {
         "bench: {} round(s) of {secs}s (+{warmup}s warm-up) each, {conns} connections",
         args.rounds
     );
+    // The exchange's rhythm first on the fresh database, and again at the end on the one
+    // every run has written to (README, "Bench").
+    let rtb_fresh = rtb(&mut runs, "rtb-fresh", &gavel_args(&[]), gavel.pid(), &args)?;
     // wrk's runs alternate with gavel-loadgen's of the same workload.
     let mut wrk = if args.check_with_wrk {
         Some(wrk::Wrk::prepare(wrk::Setup {
@@ -169,8 +207,14 @@ fn bench(args: Args) -> Result<(), String> {
     } else {
         None
     };
-    let (mut bids, mut pgb, mut hellos, mut plains) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut bids, mut keyed, mut pgb, mut hellos, mut gets, mut plains) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for r in 1..=args.rounds {
         bids.push(runs.loadgen(
             &format!("bids-r{r}"),
@@ -180,6 +224,11 @@ fn bench(args: Args) -> Result<(), String> {
         if let Some(w) = &mut wrk {
             w.bids()?;
         }
+        keyed.push(runs.loadgen(
+            &format!("bids-keyed-r{r}"),
+            secs,
+            &gavel_args(&["--workload", "bids-keyed", "--connections", &conns]),
+        )?);
         settle(&db);
         eprintln!("bench: run: pgbench-bid-r{r}");
         let p = pgbench::run(
@@ -205,6 +254,14 @@ fn bench(args: Args) -> Result<(), String> {
         if let Some(w) = &mut wrk {
             w.hello()?;
         }
+        gets.push(runs.loadgen(
+            &format!("get-r{r}"),
+            secs,
+            &gavel_args(&["--workload", "get", "--connections", &conns]),
+        )?);
+        if let Some(w) = &mut wrk {
+            w.get()?;
+        }
         let plain_args = strings(&[
             "--workload",
             "bids",
@@ -218,23 +275,12 @@ fn bench(args: Args) -> Result<(), String> {
         plains.push(runs.loadgen(&format!("plain-r{r}"), secs, &plain_args)?);
     }
     drop(plain);
-    let (mut get, mut keyed) = (Value::Null, Value::Null);
-    for w in ["bids-keyed", "bids-hopeless", "bids-hot", "get", "list"] {
-        let j = runs.loadgen(
+    for w in ["bids-hopeless", "bids-hot", "list"] {
+        runs.loadgen(
             w,
             secs,
             &gavel_args(&["--workload", w, "--connections", &conns]),
         )?;
-        match w {
-            "get" => {
-                get = j;
-                if let Some(w) = &mut wrk {
-                    w.get()?;
-                }
-            }
-            "bids-keyed" => keyed = j,
-            _ => {}
-        }
     }
     let bids_rps = median(
         bids.iter()
@@ -292,31 +338,7 @@ fn bench(args: Args) -> Result<(), String> {
     let streams = streams::idle(&gavel.url, &token, gavel.pid(), args.streams)?;
     runs.keep(streams.clone())?;
 
-    let (rtb, rtb_rss) = {
-        let pid = gavel.pid();
-        let start = status_kib(pid, "VmRSS:");
-        let half_way = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs(args.rtb_seconds / 2 + 1));
-            status_kib(pid, "VmRSS:")
-        });
-        let rate = args.rtb_rate.to_string();
-        let j = runs.loadgen(
-            "rtb",
-            args.rtb_seconds,
-            &gavel_args(&[
-                "--workload",
-                "rtb",
-                "--rate",
-                &rate,
-                "--connections",
-                "256",
-                "--bidders",
-                "16",
-            ]),
-        )?;
-        let mid = half_way.join().unwrap_or(None);
-        (j, [start, mid, status_kib(pid, "VmRSS:")])
-    };
+    let rtb = rtb(&mut runs, "rtb", &gavel_args(&[]), gavel.pid(), &args)?;
 
     let wrk = wrk.map(|w| w.figures());
     if let Some(w) = &wrk {
@@ -343,15 +365,15 @@ fn bench(args: Args) -> Result<(), String> {
         pgbench: pgb,
         hello: hellos,
         plain: plains,
-        get,
+        get: gets,
         keyed,
         open,
         hello_open,
         half_rate: half,
         scale,
         streams,
+        rtb_fresh,
         rtb,
-        rtb_rss,
         wrk,
         durability,
         peak_rss_kib: peak,

@@ -4,14 +4,14 @@ use serde_json::{json, Value};
 
 /// Every run the summary reads.
 pub struct Figures {
-    /// Interleaved rounds: gavel bids, pgbench, hello, the plain design's bids.
+    /// Interleaved rounds: gavel bids, keyed bids, pgbench, hello, GET, the plain design's
+    /// bids.
     pub bids: Vec<Value>,
+    pub keyed: Vec<Value>,
     pub pgbench: Vec<Value>,
     pub hello: Vec<Value>,
+    pub get: Vec<Value>,
     pub plain: Vec<Value>,
-    /// Single runs.
-    pub get: Value,
-    pub keyed: Value,
     /// Open loop at half the closed-loop rate: gavel bids and the hello floor.
     pub open: Value,
     pub hello_open: Value,
@@ -19,9 +19,10 @@ pub struct Figures {
     /// Two and three instances.
     pub scale: Vec<Value>,
     pub streams: Value,
-    pub rtb: Value,
-    /// RSS (KiB) over the rtb run: start, middle, end.
-    pub rtb_rss: [Option<u64>; 3],
+    /// The rtb runs, first on the fresh database, then at the end, each with gavel's RSS
+    /// (KiB) at its start, middle and end.
+    pub rtb_fresh: (Value, [Option<u64>; 3]),
+    pub rtb: (Value, [Option<u64>; 3]),
     pub wrk: Option<Value>,
     pub durability: String,
     pub peak_rss_kib: Option<u64>,
@@ -46,6 +47,14 @@ pub fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
+/// Each round's ratio of `xs` to `refs` (runs of the same round).
+fn per_round(xs: &[Value], refs: &[Value], x: &str, r: &str) -> Vec<f64> {
+    xs.iter()
+        .zip(refs)
+        .map(|(a, b)| num(a, &[x]) / num(b, &[r]))
+        .collect()
+}
+
 fn m(xs: &[Value], path: &[&str]) -> f64 {
     median(xs.iter().map(|j| num(j, path)).collect())
 }
@@ -64,8 +73,8 @@ impl Figures {
             m(&f.bids, &["latency_ms", "p99"]),
             m(&f.plain, &["latency_ms", "p99"]),
         );
-        let get_rps = num(&f.get, &["requests_per_second"]);
-        let keyed = num(&f.keyed, &["decided_per_second"]);
+        let get_rps = m(&f.get, &["requests_per_second"]);
+        let keyed = m(&f.keyed, &["decided_per_second"]);
         println!("medians over {} round(s):", f.bids.len());
         println!("  gavel bids decided/s   {m_bids:.1}   (p99 {p99_bids} ms)");
         println!(
@@ -84,7 +93,13 @@ impl Figures {
         );
         println!(
             "  gavel GET req/s        {get_rps:.1}   (p99 {} ms)",
-            num(&f.get, &["latency_ms", "p99"])
+            m(&f.get, &["latency_ms", "p99"])
+        );
+        println!(
+            "  keyed bids decided/s   {keyed:.1}   (p99 {} ms; CPU per bid gavel {} us, PostgreSQL {} us)",
+            m(&f.keyed, &["latency_ms", "p99"]),
+            m(&f.keyed, &["cpu_gavel_us_per_decided"]),
+            m(&f.keyed, &["cpu_postgres_us_per_decided"])
         );
         println!("ratios:");
         println!(
@@ -95,12 +110,26 @@ impl Figures {
             "  gavel bid p99 / plain design p99     {:.2}",
             p99_bids / p99_plain
         );
+        let (get_rounds, keyed_rounds) = (
+            per_round(
+                &f.get,
+                &f.hello,
+                "requests_per_second",
+                "requests_per_second",
+            ),
+            per_round(
+                &f.keyed,
+                &f.bids,
+                "decided_per_second",
+                "decided_per_second",
+            ),
+        );
         println!(
-            "  gavel GET req/s / hello req/s        {:.2}",
+            "  gavel GET req/s / hello req/s        {:.2}   (rounds {get_rounds:.2?})",
             get_rps / m_hello
         );
         println!(
-            "  keyed bids decided/s / un-keyed      {:.2}",
+            "  keyed bids decided/s / un-keyed      {:.2}   (rounds {keyed_rounds:.2?})",
             keyed / m_bids
         );
         println!(
@@ -127,16 +156,21 @@ impl Figures {
             f.streams["streams"],
             num(&f.streams, &["kib_per_stream"])
         );
-        println!(
-            "  rtb: {} auctions/s scheduled, {} achieved ({} bids each): settlement lag p99 {} ms, notices p99 {} ms after the end, {} auctions without notice; RSS start/middle/end {:?} KiB",
-            f.rtb["auctions_per_second"],
-            f.rtb["achieved_auctions_per_second"],
-            f.rtb["bids_per_auction"],
-            num(&f.rtb, &["settlement_lag_ms", "p99"]),
-            num(&f.rtb, &["notice_lag_ms", "p99"]),
-            f.rtb["auctions_without_notice"],
-            f.rtb_rss,
-        );
+        for (when, (j, rss)) in [
+            ("on the fresh database", &f.rtb_fresh),
+            ("at the end", &f.rtb),
+        ] {
+            println!(
+                "  rtb {when}: {} auctions/s scheduled, {} achieved ({} bids each): settlement lag p50 {} ms, p99 {} ms; notices p99 {} ms after the end, {} auctions without notice; RSS start/middle/end {rss:?} KiB",
+                j["auctions_per_second"],
+                j["achieved_auctions_per_second"],
+                j["bids_per_auction"],
+                num(j, &["settlement_lag_ms", "p50"]),
+                num(j, &["settlement_lag_ms", "p99"]),
+                num(j, &["notice_lag_ms", "p99"]),
+                j["auctions_without_notice"],
+            );
+        }
         if let Some(w) = &f.wrk {
             println!("  wrk against gavel-loadgen (same workload, runs alternated; medians):");
             for (name, ours) in [("bids", m_bids), ("get", get_rps), ("hello", m_hello)] {
@@ -165,13 +199,19 @@ impl Figures {
             "get_rps": get_rps, "ratio_bids_to_pgbench": m_bids / m_pg,
             "ratio_bid_p99_to_plain": p99_bids / p99_plain,
             "ratio_get_to_hello": get_rps / m_hello, "open_loop_rate": f.half_rate,
+            "ratio_get_to_hello_rounds": get_rounds,
+            "median_keyed_decided_per_second": keyed,
             "ratio_keyed_to_unkeyed": keyed / m_bids,
+            "ratio_keyed_to_unkeyed_rounds": keyed_rounds,
             "open_loop_p99_ms": num(&f.open, &["latency_ms", "p99"]),
             "hello_open_loop_p99_ms": num(&f.hello_open, &["latency_ms", "p99"]),
             "idle_stream_kib": num(&f.streams, &["kib_per_stream"]),
-            "rtb_settlement_p99_ms": num(&f.rtb, &["settlement_lag_ms", "p99"]),
-            "rtb_notice_p99_ms": num(&f.rtb, &["notice_lag_ms", "p99"]),
-            "rtb_rss_kib": f.rtb_rss, "wrk": f.wrk,
+            "rtb_fresh_settlement_p99_ms": num(&f.rtb_fresh.0, &["settlement_lag_ms", "p99"]),
+            "rtb_fresh_notice_p99_ms": num(&f.rtb_fresh.0, &["notice_lag_ms", "p99"]),
+            "rtb_fresh_rss_kib": f.rtb_fresh.1,
+            "rtb_settlement_p99_ms": num(&f.rtb.0, &["settlement_lag_ms", "p99"]),
+            "rtb_notice_p99_ms": num(&f.rtb.0, &["notice_lag_ms", "p99"]),
+            "rtb_rss_kib": f.rtb.1, "wrk": f.wrk,
             "peak_rss_kib": f.peak_rss_kib, "durability": f.durability,
         })
     }

@@ -108,8 +108,8 @@ pub struct Wrk<'a> {
     bids: Vec<f64>,
     /// gavel-hello's answers a second, each round.
     hellos: Vec<f64>,
-    /// Reads of auctions a second.
-    get: f64,
+    /// Reads of auctions a second, each round.
+    gets: Vec<f64>,
 }
 
 impl<'a> Wrk<'a> {
@@ -152,7 +152,7 @@ impl<'a> Wrk<'a> {
             get_script,
             bids: Vec::new(),
             hellos: Vec::new(),
-            get: f64::NAN,
+            gets: Vec::new(),
         })
     }
 
@@ -164,10 +164,10 @@ impl<'a> Wrk<'a> {
         Ok(())
     }
 
-    /// Reads of auctions (a second).
+    /// A round of reads of auctions (a second).
     pub fn get(&mut self) -> Result<(), String> {
         let out = self.scripted("get", &self.get_script)?;
-        self.get = requests_per_sec(&out).unwrap_or(f64::NAN);
+        self.gets.push(requests_per_sec(&out).unwrap_or(f64::NAN));
         Ok(())
     }
 
@@ -184,7 +184,7 @@ impl<'a> Wrk<'a> {
         json!({
             "label": "wrk",
             "bids": {"decided_per_second": median(self.bids.clone()), "rounds": self.bids},
-            "get": {"decided_per_second": self.get},
+            "get": {"decided_per_second": median(self.gets.clone()), "rounds": self.gets},
             "hello": {"decided_per_second": median(self.hellos.clone()), "rounds": self.hellos},
         })
     }
