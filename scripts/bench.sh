@@ -6,7 +6,7 @@
 #
 # Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WARMUP (2; 1
 #      under 5 s), BENCH_SOAK_SECONDS (0: off), BENCH_BUILD (0: use target/release as is),
-#      BENCH_STREAMS (10000), BENCH_RTB_SECONDS (30), BENCH_RTB_RATE (1000),
+#      BENCH_STREAMS (10000), BENCH_RTB_SECONDS (60), BENCH_RTB_RATE (1000),
 #      BENCH_WRK=true (also measure bids, GET and hello with wrk; or --check-with-wrk).
 # Smoke check: BENCH_SECONDS=2 BENCH_ROUNDS=1 scripts/bench.sh
 set -euo pipefail

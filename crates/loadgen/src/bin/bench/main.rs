@@ -83,6 +83,19 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// `url` with its database name replaced by `name` (any query string kept).
+fn other_database(url: &str, name: &str) -> Result<String, String> {
+    let (path, query) = url.split_once('?').map_or((url, ""), |(p, q)| (p, q));
+    let (server, _) = path
+        .rsplit_once('/')
+        .filter(|(server, _)| server.contains("://"))
+        .ok_or_else(|| "DATABASE_URL names no database".to_string())?;
+    Ok(match query {
+        "" => format!("{server}/{name}"),
+        q => format!("{server}/{name}?{q}"),
+    })
+}
+
 /// One `rtb` run (its JSON) and gavel's RSS at its start, middle and end.
 fn rtb(
     runs: &mut Runs,
@@ -133,8 +146,49 @@ fn bench(args: Args) -> Result<(), String> {
     // gavel-loadgen reads the admin token from the environment, never a command line.
     std::env::set_var("GAVEL_ADMIN_TOKEN", &token);
 
+    let mut postgres_cpu = Vec::new();
+    let data_dir = psql(&db, "SHOW data_directory").unwrap_or_default();
+    match std::fs::read_to_string(Path::new(&data_dir).join("postmaster.pid")) {
+        Ok(pid) => postgres_cpu.extend(["--cpu".to_string(), format!("postgres={}", pid.lines().next().unwrap_or(""))]),
+        Err(_) => eprintln!("bench: warning: PostgreSQL's data directory is not readable here: no CPU figure for it"),
+    }
+    let mut runs = Runs {
+        jsonl: out_dir.join(format!("{stamp}.jsonl")),
+        lines: Vec::new(),
+        warmup,
+        database_url: db.clone(),
+    };
+    // The exchange's rhythm first, on a fresh database, by a gavel of its own that stops
+    // before the others start (nothing it left, in memory or through Redis, is in their
+    // figures); again at the end, on the database every run has written to (README,
+    // "Bench").
+    let rtb_fresh = {
+        const FRESH: &str = "gavel_bench_rtb";
+        psql(
+            &db,
+            &format!("DROP DATABASE IF EXISTS {FRESH} WITH (FORCE)"),
+        )?;
+        psql(&db, &format!("CREATE DATABASE {FRESH}"))?;
+        let fresh_db = other_database(&db, FRESH)?;
+        let log = out_dir.join(format!("{stamp}.gavel.log.rtb-fresh"));
+        // Its own Redis keys too: auction ids start at 1 in either database.
+        let g = procs::gavel(free_port(), &token, &log, &fresh_db, FRESH)?;
+        // Its RSS at the start once it has settled after start-up.
+        std::thread::sleep(Duration::from_secs(1));
+        let mut a = vec!["--url".to_string(), g.url.clone()];
+        a.extend(["--cpu".into(), format!("gavel={}", g.pid())]);
+        a.extend(postgres_cpu.iter().cloned());
+        let run = rtb(&mut runs, "rtb-fresh", &a, g.pid(), &args);
+        drop(g);
+        let _ = psql(
+            &db,
+            &format!("DROP DATABASE IF EXISTS {FRESH} WITH (FORCE)"),
+        );
+        run?
+    };
+
     let gavel_log = out_dir.join(format!("{stamp}.gavel.log"));
-    let gavel = procs::gavel(free_port(), &token, &gavel_log)?;
+    let gavel = procs::gavel(free_port(), &token, &gavel_log, &db, "gavel")?;
     let rss_file = out_dir.join(format!("{stamp}.rss.tsv"));
     let sampling = procs::sample_rss(gavel.pid(), rss_file.clone());
     let hello_port = free_port();
@@ -160,11 +214,7 @@ fn bench(args: Args) -> Result<(), String> {
     }
     let plain = procs::plain(free_port(), &db, &work.join("plain.log"))?;
     let mut cpu = vec!["--cpu".to_string(), format!("gavel={}", gavel.pid())];
-    let data_dir = psql(&db, "SHOW data_directory").unwrap_or_default();
-    match std::fs::read_to_string(Path::new(&data_dir).join("postmaster.pid")) {
-        Ok(pid) => cpu.extend(["--cpu".into(), format!("postgres={}", pid.lines().next().unwrap_or(""))]),
-        Err(_) => eprintln!("bench: warning: PostgreSQL's data directory is not readable here: no CPU figure for it"),
-    }
+    cpu.extend(postgres_cpu.iter().cloned());
     let durability = psql(
         &db,
         "SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' ||
@@ -173,12 +223,6 @@ fn bench(args: Args) -> Result<(), String> {
     eprintln!("bench: PostgreSQL: {durability}");
     let pg = pgbench::Fixture::create(&db)?;
 
-    let mut runs = Runs {
-        jsonl: out_dir.join(format!("{stamp}.jsonl")),
-        lines: Vec::new(),
-        warmup,
-        database_url: db.clone(),
-    };
     let gavel_args = |extra: &[&str]| -> Vec<String> {
         let mut a = vec!["--url".to_string(), gavel.url.clone()];
         a.extend(cpu.iter().cloned());
@@ -190,9 +234,6 @@ fn bench(args: Args) -> Result<(), String> {
         "bench: {} round(s) of {secs}s (+{warmup}s warm-up) each, {conns} connections",
         args.rounds
     );
-    // The exchange's rhythm first on the fresh database, and again at the end on the one
-    // every run has written to (README, "Bench").
-    let rtb_fresh = rtb(&mut runs, "rtb-fresh", &gavel_args(&[]), gavel.pid(), &args)?;
     // wrk's runs alternate with gavel-loadgen's of the same workload.
     let mut wrk = if args.check_with_wrk {
         Some(wrk::Wrk::prepare(wrk::Setup {
@@ -322,6 +363,8 @@ fn bench(args: Args) -> Result<(), String> {
             free_port(),
             &token,
             &out_dir.join(format!("{stamp}.gavel.log.{n}")),
+            &db,
+            "gavel",
         )?;
         spread.extend([
             "--cpu".into(),
@@ -389,4 +432,18 @@ fn bench(args: Args) -> Result<(), String> {
     runs.keep(summary)?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_another_database_on_the_same_server() {
+        let other = |u| super::other_database(u, "x");
+        assert_eq!(other("postgres://p@h:5/db").unwrap(), "postgres://p@h:5/x");
+        assert_eq!(
+            other("postgres://h/db?sslmode=disable").unwrap(),
+            "postgres://h/x?sslmode=disable"
+        );
+        assert!(other("postgres://h:5").is_err());
+    }
 }

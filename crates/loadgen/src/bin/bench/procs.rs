@@ -55,10 +55,19 @@ impl Drop for Server {
     }
 }
 
-/// A gavel instance of the release build, as the bench runs it (no rate limit, warn logs).
-pub fn gavel(port: u16, admin_token: &str, log: &Path) -> Result<Server, String> {
+/// A gavel instance of the release build on `database_url`, its Redis keys and channel
+/// under `redis_prefix`, as the bench runs it (no rate limit, warn logs).
+pub fn gavel(
+    port: u16,
+    admin_token: &str,
+    log: &Path,
+    database_url: &str,
+    redis_prefix: &str,
+) -> Result<Server, String> {
     let mut cmd = Command::new("target/release/gavel");
     cmd.arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("GAVEL_REDIS_PREFIX", redis_prefix)
         .env("PORT", port.to_string())
         .env("GAVEL_BIND", "127.0.0.1")
         .env("GAVEL_RATE_LIMIT", "0")
