@@ -17,6 +17,7 @@
 
 mod pgbench;
 mod procs;
+mod rtb;
 mod runs;
 mod streams;
 mod summary;
@@ -28,7 +29,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use clap::Parser;
-use serde_json::Value;
 
 use procs::{free_port, psql, settle, status_kib, Server};
 use runs::Runs;
@@ -83,53 +83,6 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// `url` with its database name replaced by `name` (any query string kept).
-fn other_database(url: &str, name: &str) -> Result<String, String> {
-    let (path, query) = url.split_once('?').map_or((url, ""), |(p, q)| (p, q));
-    let (server, _) = path
-        .rsplit_once('/')
-        .filter(|(server, _)| server.contains("://"))
-        .ok_or_else(|| "DATABASE_URL names no database".to_string())?;
-    Ok(match query {
-        "" => format!("{server}/{name}"),
-        q => format!("{server}/{name}?{q}"),
-    })
-}
-
-/// One `rtb` run (its JSON) and gavel's RSS at its start, middle and end.
-fn rtb(
-    runs: &mut Runs,
-    label: &str,
-    gavel_args: &[String],
-    pid: u32,
-    args: &Args,
-) -> Result<(Value, [Option<u64>; 3]), String> {
-    let start = status_kib(pid, "VmRSS:");
-    let secs = args.rtb_seconds;
-    let half_way = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(secs / 2 + 1));
-        status_kib(pid, "VmRSS:")
-    });
-    let rate = args.rtb_rate.to_string();
-    let mut a = gavel_args.to_vec();
-    a.extend(
-        [
-            "--workload",
-            "rtb",
-            "--rate",
-            &rate,
-            "--connections",
-            "256",
-            "--bidders",
-            "16",
-        ]
-        .map(String::from),
-    );
-    let j = runs.loadgen(label, secs, &a)?;
-    let mid = half_way.join().unwrap_or(None);
-    Ok((j, [start, mid, status_kib(pid, "VmRSS:")]))
-}
-
 fn bench(args: Args) -> Result<(), String> {
     let secs = args.seconds;
     let warmup = args.warmup.unwrap_or(if secs < 5 { 1 } else { 2 });
@@ -158,34 +111,16 @@ fn bench(args: Args) -> Result<(), String> {
         warmup,
         database_url: db.clone(),
     };
-    // The exchange's rhythm first, on a fresh database, by a gavel of its own that stops
-    // before the others start (nothing it left, in memory or through Redis, is in their
-    // figures); again at the end, on the database every run has written to (README,
-    // "Bench").
-    let rtb_fresh = {
-        const FRESH: &str = "gavel_bench_rtb";
-        psql(
-            &db,
-            &format!("DROP DATABASE IF EXISTS {FRESH} WITH (FORCE)"),
-        )?;
-        psql(&db, &format!("CREATE DATABASE {FRESH}"))?;
-        let fresh_db = other_database(&db, FRESH)?;
-        let log = out_dir.join(format!("{stamp}.gavel.log.rtb-fresh"));
-        // Its own Redis keys too: auction ids start at 1 in either database.
-        let g = procs::gavel(free_port(), &token, &log, &fresh_db, FRESH)?;
-        // Its RSS at the start once it has settled after start-up.
-        std::thread::sleep(Duration::from_secs(1));
-        let mut a = vec!["--url".to_string(), g.url.clone()];
-        a.extend(["--cpu".into(), format!("gavel={}", g.pid())]);
-        a.extend(postgres_cpu.iter().cloned());
-        let run = rtb(&mut runs, "rtb-fresh", &a, g.pid(), &args);
-        drop(g);
-        let _ = psql(
-            &db,
-            &format!("DROP DATABASE IF EXISTS {FRESH} WITH (FORCE)"),
-        );
-        run?
-    };
+    // The exchange's rhythm first, on a fresh database (again at the end, on the one every
+    // run has written to).
+    let rtb_fresh = rtb::on_fresh_database(
+        &mut runs,
+        &db,
+        &token,
+        &out_dir.join(&stamp),
+        &postgres_cpu,
+        &args,
+    )?;
 
     let gavel_log = out_dir.join(format!("{stamp}.gavel.log"));
     let gavel = procs::gavel(free_port(), &token, &gavel_log, &db, "gavel")?;
@@ -381,7 +316,7 @@ fn bench(args: Args) -> Result<(), String> {
     let streams = streams::idle(&gavel.url, &token, gavel.pid(), args.streams)?;
     runs.keep(streams.clone())?;
 
-    let rtb = rtb(&mut runs, "rtb", &gavel_args(&[]), gavel.pid(), &args)?;
+    let rtb = rtb::run(&mut runs, "rtb", &gavel_args(&[]), gavel.pid(), &args)?;
 
     let wrk = wrk.map(|w| w.figures());
     if let Some(w) = &wrk {
@@ -432,18 +367,4 @@ fn bench(args: Args) -> Result<(), String> {
     runs.keep(summary)?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn names_another_database_on_the_same_server() {
-        let other = |u| super::other_database(u, "x");
-        assert_eq!(other("postgres://p@h:5/db").unwrap(), "postgres://p@h:5/x");
-        assert_eq!(
-            other("postgres://h/db?sslmode=disable").unwrap(),
-            "postgres://h/x?sslmode=disable"
-        );
-        assert!(other("postgres://h:5").is_err());
-    }
 }

@@ -47,11 +47,11 @@ pub fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
-/// Each round's ratio of `xs` to `refs` (runs of the same round).
-fn per_round(xs: &[Value], refs: &[Value], x: &str, r: &str) -> Vec<f64> {
+/// Each round's ratio of `xs` to `refs` (runs of the same round) in `field`.
+fn per_round(xs: &[Value], refs: &[Value], field: &str) -> Vec<f64> {
     xs.iter()
         .zip(refs)
-        .map(|(a, b)| num(a, &[x]) / num(b, &[r]))
+        .map(|(a, b)| num(a, &[field]) / num(b, &[field]))
         .collect()
 }
 
@@ -110,20 +110,8 @@ impl Figures {
             "  gavel bid p99 / plain design p99     {:.2}",
             p99_bids / p99_plain
         );
-        let (get_rounds, keyed_rounds) = (
-            per_round(
-                &f.get,
-                &f.hello,
-                "requests_per_second",
-                "requests_per_second",
-            ),
-            per_round(
-                &f.keyed,
-                &f.bids,
-                "decided_per_second",
-                "decided_per_second",
-            ),
-        );
+        let get_rounds = per_round(&f.get, &f.hello, "requests_per_second");
+        let keyed_rounds = per_round(&f.keyed, &f.bids, "decided_per_second");
         println!(
             "  gavel GET req/s / hello req/s        {:.2}   (rounds {get_rounds:.2?})",
             get_rps / m_hello
