@@ -4,10 +4,10 @@
 //!
 //! A key is not claimed ahead of its decision, nor read on a batch's first attempt: nearly
 //! every key is new. A key stored before (a repeat of a committed bid, or the same key
-//! committed meanwhile by a concurrent transaction) makes the write come back short: the
-//! batch is rolled back and decided again, this time reading the keys, and then finds the
-//! stored outcome. A repeat racing on another instance waits on the auction's row lock
-//! first, so it meets the committed key.
+//! committed meanwhile by a concurrent transaction) makes the keys' insert fail on their
+//! primary key: the batch is rolled back and decided again, this time reading the keys,
+//! and then finds the stored outcome. A repeat racing on another instance waits on the
+//! auction's row lock first, so it meets the committed key.
 
 use std::collections::HashMap;
 
@@ -59,7 +59,7 @@ pub(super) struct Raced;
 /// Sorts the batch's keyed bids: the first of each key is looked up when `read_stored`
 /// (committed before, it is answered from its stored row); later ones repeat it or reuse
 /// it. Without `read_stored` every first occurrence counts as new, and a stored one makes
-/// the keys' write (in `decide::record`) come back short.
+/// the keys' insert (in `decide::record`) fail.
 pub(super) async fn look_up(
     tx: &mut sqlx::PgConnection,
     reqs: &[BidRequest],
@@ -151,16 +151,13 @@ impl NewKeys {
     pub(super) fn is_empty(&self) -> bool {
         self.bidders.is_empty()
     }
+}
 
-    /// `Raced` when fewer than all were written: one was stored already (the caller rolls
-    /// back).
-    pub(super) fn check(&self, written: i64) -> Result<(), Raced> {
-        if written as usize == self.bidders.len() {
-            Ok(())
-        } else {
-            Err(Raced)
-        }
-    }
+/// Whether the keys' write failed on a key stored already: the batch's transaction is
+/// aborted, and the caller rolls it back and decides the batch again.
+pub(super) fn stored_already(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation() && d.constraint() == Some("idempotency_keys_pkey"))
 }
 
 /// Every new key with its bid's outcome; `positions` gives an accepted bid's place among
