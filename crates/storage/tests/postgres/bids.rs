@@ -125,3 +125,34 @@ async fn two_instances_migrating_at_once_both_succeed(pool: PgPool) {
     a.ping().await.unwrap();
     b.ping().await.unwrap();
 }
+
+/// The bids' foreign keys are gone (a check per bid); what they kept, a bid's auction and
+/// bidder, cannot be deleted from under it: auctions refuse deletion, bidders are held by
+/// their API keys.
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_bids_auction_and_bidder_cannot_be_deleted(pool: PgPool) {
+    let (s, auction, b1, _) = setup(pool.clone(), AuctionKind::English).await;
+    accepted(&s, bid(auction, b1, "1")).await;
+    let unbid = crate::common::auction(&s, AuctionKind::FirstPrice).await;
+    for sql in [
+        format!("DELETE FROM auctions WHERE id = {}", auction.get()),
+        format!("DELETE FROM auctions WHERE id = {}", unbid.get()),
+        "TRUNCATE auctions CASCADE".to_string(),
+    ] {
+        let err = sqlx::query(&sql).execute(&pool).await.unwrap_err();
+        let code = err.as_database_error().and_then(|e| e.code());
+        assert_eq!(code.as_deref(), Some("23001"), "{sql}: {err}");
+    }
+    let err = sqlx::query("DELETE FROM bidders WHERE id = $1")
+        .bind(b1.get())
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    let code = err.as_database_error().and_then(|e| e.code());
+    assert_eq!(code.as_deref(), Some("23503"), "{err}");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM bids")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 1);
+}
