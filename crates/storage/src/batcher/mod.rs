@@ -159,11 +159,23 @@ impl Batcher {
 
 /// One worker: takes whatever is queued (up to `max`), decides it, answers, repeats.
 async fn work(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, max: usize) {
+    let mut begun: Option<decide::Begun> = None;
     loop {
         let mut jobs = Vec::with_capacity(max);
         {
             let mut rx = rx.lock().await;
-            match rx.recv().await {
+            let first = match rx.try_recv() {
+                Ok(job) => Some(job),
+                Err(_) => {
+                    // Never idle in a transaction: the bids it was begun for went to
+                    // another worker.
+                    if let Some(tx) = begun.take() {
+                        let _ = tx.rollback().await;
+                    }
+                    rx.recv().await
+                }
+            };
+            match first {
                 Some(job) => jobs.push(job),
                 None => return,
             }
@@ -174,18 +186,26 @@ async fn work(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, max: usize) {
                 }
             }
         }
-        decide_jobs(&pool, jobs).await;
+        // Bids already waiting for the next batch (another worker holding the queue counts
+        // as none: it takes them).
+        let more = || rx.try_lock().is_ok_and(|rx| !rx.is_empty());
+        decide_jobs(&pool, &mut begun, jobs, more).await;
     }
 }
 
-async fn decide_jobs(pool: &PgPool, jobs: Vec<Job>) {
+async fn decide_jobs(
+    pool: &PgPool,
+    begun: &mut Option<decide::Begun>,
+    jobs: Vec<Job>,
+    more: impl Fn() -> bool,
+) {
     metrics::histogram!("gavel_bid_batch_size").record(jobs.len() as f64);
     let reqs: Vec<BidRequest> = jobs.iter().map(|j| j.req).collect();
     let keys: Vec<Option<OwnedKey>> = jobs.iter().map(|j| j.key.clone()).collect();
     // Asked only once the batch holds its locks: a bid is then taken for a decision, unless
     // its deadline or its sender's departure came first.
     let gone = |i: usize| jobs[i].reply.is_closed() || !jobs[i].claim.take();
-    match decide::decide_batch(pool, &reqs, &keys, gone).await {
+    match decide::decide_batch(pool, begun, &reqs, &keys, gone, more).await {
         Ok(answers) => {
             for (job, answer) in jobs.into_iter().zip(answers) {
                 let _ = job.reply.send(answer);
@@ -219,7 +239,7 @@ async fn decide_alone(
     req: BidRequest,
     key: Option<OwnedKey>,
 ) -> Result<Keyed, StorageError> {
-    decide::decide_batch(pool, &[req], &[key], |_| false)
+    decide::decide_batch(pool, &mut None, &[req], &[key], |_| false, || false)
         .await?
         .pop()
         .unwrap_or_else(|| {

@@ -326,3 +326,65 @@ async fn a_key_written_meanwhile_by_another_transaction_undoes_the_decision(pool
     assert_eq!(s.get_auction(a).await.unwrap().bid_count, 0);
     assert_eq!(s.get_auction(other).await.unwrap().bid_count, 0);
 }
+
+/// Batches that follow one another end with `COMMIT; BEGIN` and run in the transaction
+/// begun there: every bid of a long queue is committed, and no connection is left idle in
+/// a transaction once the queue is empty.
+#[sqlx::test(migrations = "../../migrations")]
+async fn chained_batches_commit_everything_and_leave_no_transaction_open(pool: PgPool) {
+    chained_batches(pool, 1).await;
+}
+
+/// The same with two workers sharing the queue (one may begin a transaction for bids the
+/// other takes, and must end it before it waits: that window is narrow, so this checks the
+/// outcome rather than the path).
+#[sqlx::test(migrations = "../../migrations")]
+async fn two_workers_chain_batches_and_leave_no_transaction_open(pool: PgPool) {
+    chained_batches(pool, 2).await;
+}
+
+async fn chained_batches(pool: PgPool, workers: usize) {
+    let s = storage(
+        pool.clone(),
+        BatchSettings {
+            workers,
+            max_batch: 3,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (b1, b2) = (bidder(&s, 1).await, bidder(&s, 2).await);
+    let auctions = [
+        auction(&s, AuctionKind::English).await,
+        auction(&s, AuctionKind::English).await,
+    ];
+    let reqs: Vec<BidRequest> = (0..30)
+        .map(|i| {
+            let by = if i % 2 == 0 { b1 } else { b2 };
+            bid(auctions[i % 2], by, &(i + 1).to_string())
+        })
+        .collect();
+    let decisions = futures_join(&s, &reqs).await;
+    assert!(decisions.iter().all(|d| d.is_ok()), "{decisions:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM bids WHERE auction_id = ANY($1)")
+        .bind(auctions.map(|a| a.get()).to_vec())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 30);
+    let mut open: i64 = -1;
+    for _ in 0..40 {
+        open = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(open, 0, "a connection idles in a transaction");
+}
