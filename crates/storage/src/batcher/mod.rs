@@ -21,6 +21,7 @@ use keys::OwnedKey;
 
 pub(crate) mod decide;
 pub(crate) mod keys;
+mod transaction;
 
 /// How bids are grouped.
 #[derive(Debug, Clone, Copy)]
@@ -159,7 +160,7 @@ impl Batcher {
 
 /// One worker: takes whatever is queued (up to `max`), decides it, answers, repeats.
 async fn work(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, max: usize) {
-    let mut begun: Option<decide::Begun> = None;
+    let mut begun: Option<transaction::Begun> = None;
     loop {
         let mut jobs = Vec::with_capacity(max);
         {
@@ -195,7 +196,7 @@ async fn work(rx: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, max: usize) {
 
 async fn decide_jobs(
     pool: &PgPool,
-    begun: &mut Option<decide::Begun>,
+    begun: &mut Option<transaction::Begun>,
     jobs: Vec<Job>,
     more: impl Fn() -> bool,
 ) {
@@ -205,7 +206,7 @@ async fn decide_jobs(
     // Asked only once the batch holds its locks: a bid is then taken for a decision, unless
     // its deadline or its sender's departure came first.
     let gone = |i: usize| jobs[i].reply.is_closed() || !jobs[i].claim.take();
-    match decide::decide_batch(pool, begun, &reqs, &keys, gone, more).await {
+    match transaction::decide_batch(pool, begun, &reqs, &keys, gone, more).await {
         Ok(answers) => {
             for (job, answer) in jobs.into_iter().zip(answers) {
                 let _ = job.reply.send(answer);
@@ -239,7 +240,7 @@ async fn decide_alone(
     req: BidRequest,
     key: Option<OwnedKey>,
 ) -> Result<Keyed, StorageError> {
-    decide::decide_batch(pool, &mut None, &[req], &[key], |_| false, || false)
+    transaction::decide_batch(pool, &mut None, &[req], &[key], |_| false, || false)
         .await?
         .pop()
         .unwrap_or_else(|| {
