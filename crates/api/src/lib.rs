@@ -16,7 +16,7 @@ pub mod workers;
 pub use boot::server;
 pub use boot::settings::Settings;
 pub use http::error::ApiError;
-pub use http::state::AppState;
+pub use http::state::{AppState, AppStateParts};
 pub use http::{router, HttpOptions};
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::boot::settings::{ConfigError, Settings};
-use crate::http::state::AppState;
+use crate::http::state::{AppState, AppStateParts};
 use crate::http::{router, HttpOptions};
 
 /// Builds the state from settings: nothing connects yet.
@@ -46,9 +46,10 @@ pub fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         },
     )
     .map_err(|e| ConfigError(e.to_string()))?;
-    Ok(AppState::new(services)
+    Ok(AppStateParts::new(services)
         .with_rate_limit(settings.rate_limit, settings.rate_burst)
-        .with_metrics_token(settings.metrics_token.as_ref()))
+        .with_metrics_token(settings.metrics_token.as_ref())
+        .into())
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then stops accepting,

@@ -1,4 +1,4 @@
-//! Shared state handed to every handler: the use cases, plus what only HTTP needs.
+//! AppStateParts state handed to every handler: the use cases, plus what only HTTP needs.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -16,31 +16,51 @@ use crate::http::auction_bodies::AuctionBodies;
 /// Bidders with a rate limit of their own: the limit, and the budget kept at it.
 type OwnLimits = HashMap<BidderId, (u32, Arc<DefaultDirectRateLimiter>)>;
 
-/// Everything handlers need; cheap to clone.
+/// Everything handlers need, behind one `Arc`: axum clones the state twice a request (the
+/// route's copy, then the `State` extractor's), and with an `Arc` per field each clone
+/// moved four reference counts that both worker threads kept changing.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateParts>);
+
+/// What [`AppState`] shares: built and configured first, then made one with `into()`.
+pub struct AppStateParts {
     /// The use cases.
     pub services: Arc<Services>,
     /// Per-bidder request budget (per instance); `None` when `GAVEL_RATE_LIMIT` is 0.
-    pub rate_limiter: Option<Arc<DefaultKeyedRateLimiter<BidderId>>>,
+    pub rate_limiter: Option<DefaultKeyedRateLimiter<BidderId>>,
     /// The budgets of bidders with a `rate_limit` of their own, with that limit (a new
     /// limit starts a fresh budget).
-    own_limits: Arc<Mutex<OwnLimits>>,
+    own_limits: Mutex<OwnLimits>,
     /// `GAVEL_METRICS_TOKEN`, hashed; `/metrics` is open when `None`.
     pub metrics_token_hash: Option<[u8; 32]>,
     /// The JSON of auctions read from memory, by copy.
-    pub auction_bodies: Arc<AuctionBodies>,
+    pub auction_bodies: AuctionBodies,
 }
 
-impl AppState {
-    /// The state around `services` (built and configured by the caller).
+impl std::ops::Deref for AppState {
+    type Target = AppStateParts;
+
+    fn deref(&self) -> &AppStateParts {
+        &self.0
+    }
+}
+
+impl From<AppStateParts> for AppState {
+    fn from(parts: AppStateParts) -> Self {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl AppStateParts {
+    /// The state around `services` (built and configured by the caller); made an
+    /// [`AppState`] with `into()` once configured.
     pub fn new(services: Services) -> Self {
-        Self {
+        AppStateParts {
             services: Arc::new(services),
             rate_limiter: None,
-            own_limits: Arc::default(),
+            own_limits: Mutex::default(),
             metrics_token_hash: None,
-            auction_bodies: Arc::default(),
+            auction_bodies: AuctionBodies::default(),
         }
     }
 
@@ -48,9 +68,7 @@ impl AppState {
     pub fn with_rate_limit(mut self, per_second: u32, burst: u32) -> Self {
         self.rate_limiter = NonZeroU32::new(per_second).map(|rate| {
             let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-            Arc::new(RateLimiter::keyed(
-                Quota::per_second(rate).allow_burst(burst),
-            ))
+            RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
         });
         self
     }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use gavel_api::HttpOptions;
-use gavel_api::{server, AppState};
+use gavel_api::{server, AppState, AppStateParts};
 use gavel_cache::Cache;
 use gavel_storage::Storage;
 use reqwest::{Response, StatusCode};
@@ -146,9 +146,10 @@ pub async fn spawn_app_unmigrated(storage: Storage, opts: Options) -> TestApp {
         },
     )
     .unwrap();
-    let state = AppState::new(services)
+    let state: AppState = AppStateParts::new(services)
         .with_rate_limit(opts.rate.0, opts.rate.1)
-        .with_metrics_token(opts.metrics_token.clone().map(SecretString::from).as_ref());
+        .with_metrics_token(opts.metrics_token.clone().map(SecretString::from).as_ref())
+        .into();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();

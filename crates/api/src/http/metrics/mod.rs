@@ -1,25 +1,25 @@
 //! Prometheus metrics: every metric gavel exports is described here, once (the use cases
 //! record theirs through the `metrics` facade; gauges of the moment are read at scrape).
 
-use std::cell::RefCell;
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::sync::OnceLock;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use metrics::{
-    describe_counter, describe_gauge, describe_histogram, Counter, Gauge, Histogram, Unit,
-};
+use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use rustc_hash::{FxHashMap, FxHashSet};
 
 use gavel_service::auth::{hash_token, hashes_equal};
 
 use crate::http::auth::bearer;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
+
+mod tracking;
+
+pub use tracking::note_route;
+pub(crate) use tracking::Tracking;
 
 /// Buckets of every `_seconds` histogram: half a millisecond to ten seconds.
 const SECONDS_BUCKETS: &[f64] = &[
@@ -183,139 +183,6 @@ fn describe() {
     }
 }
 
-/// The route template a request matched, filled in by [`note_route`] once routing is
-/// done, read by [`Tracking`] (which starts before routing, so it also sees fallbacks, and
-/// timeouts: their answer is made outside the route, so the slot, not the response, must
-/// carry the template).
-#[derive(Clone, Default)]
-struct RouteSlot(Arc<OnceLock<&'static str>>);
-
-/// A request's labels: method, route template, status.
-type LabelSet = (&'static str, &'static str, u16);
-
-// Both tables hash with Fx, not SipHash: their keys are route templates and label sets,
-// few and fixed, never chosen by a client, and SipHash was a tenth of what metrics cost a
-// request.
-thread_local! {
-    /// Route templates seen by this thread, each leaked once: templates are few and
-    /// fixed, so a request's labels cost no allocation.
-    static TEMPLATES: RefCell<FxHashSet<&'static str>> = RefCell::default();
-    /// The request counter and timer of each (method, route, status) this thread has
-    /// answered: the registry is looked up once per label set, not per request.
-    static HANDLES: RefCell<FxHashMap<LabelSet, (Counter, Histogram)>> = RefCell::default();
-}
-
-/// `template` as a `&'static str`, from this thread's table.
-fn interned(template: &str) -> &'static str {
-    TEMPLATES.with_borrow_mut(|names| match names.get(template) {
-        Some(name) => name,
-        None => {
-            let name: &'static str = Box::leak(template.into());
-            names.insert(name);
-            name
-        }
-    })
-}
-
-/// One request being counted and timed, whatever answers it (a route, the 404 fallback,
-/// the timeout, load shedding), by method and route template: never the raw path (ids
-/// would explode the label set) nor a method no route serves. Made by the
-/// [`Metered`](super::metered::Metered) layer, before routing.
-pub(crate) struct Tracking {
-    started: Instant,
-    _in_flight: InFlight,
-    slot: RouteSlot,
-    method: &'static str,
-}
-
-impl Tracking {
-    /// Starts counting `req`, leaving it a slot for its route template.
-    pub(crate) fn start<B>(req: &mut axum::http::Request<B>) -> Self {
-        let started = Instant::now();
-        let slot = RouteSlot::default();
-        req.extensions_mut().insert(slot.clone());
-        Tracking {
-            started,
-            _in_flight: InFlight::enter(),
-            slot,
-            method: method_label(req.method()),
-        }
-    }
-
-    /// Counts the answer, with its status and time.
-    pub(crate) fn finish(&self, status: axum::http::StatusCode) {
-        let route = self.slot.0.get().copied().unwrap_or("unmatched");
-        let key = (self.method, route, status.as_u16());
-        HANDLES.with_borrow_mut(|handles| {
-            let (requests, duration) = handles.entry(key).or_insert_with(|| {
-                let labels = [
-                    ("method", key.0.to_string()),
-                    ("route", route.to_string()),
-                    ("status", key.2.to_string()),
-                ];
-                (
-                    metrics::counter!("gavel_http_requests_total", &labels),
-                    metrics::histogram!("gavel_http_request_duration_seconds", &labels),
-                )
-            });
-            requests.increment(1);
-            duration.record(self.started.elapsed().as_secs_f64());
-        });
-    }
-}
-
-/// One request being answered, counted in `gavel_http_requests_in_flight` for as long as
-/// it lives (also when the client goes away and the request is dropped).
-struct InFlight;
-
-/// The in-flight gauge, looked up once (the recorder is installed before any router is
-/// built: see `router`).
-fn in_flight() -> &'static Gauge {
-    static GAUGE: OnceLock<Gauge> = OnceLock::new();
-    GAUGE.get_or_init(|| metrics::gauge!("gavel_http_requests_in_flight"))
-}
-
-impl InFlight {
-    fn enter() -> Self {
-        in_flight().increment(1.0);
-        InFlight
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        in_flight().decrement(1.0);
-    }
-}
-
-/// Records the matched route template for [`Tracking`] (a route layer: it runs only for
-/// requests that matched a route).
-pub fn note_route(req: Request) -> Request {
-    if let (Some(slot), Some(path)) = (
-        req.extensions().get::<RouteSlot>(),
-        req.extensions().get::<MatchedPath>(),
-    ) {
-        let _ = slot.0.set(interned(path.as_str()));
-    }
-    req
-}
-
-/// A method as a label: the ones HTTP defines, anything else `other`.
-fn method_label(m: &Method) -> &'static str {
-    match *m {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::PATCH => "PATCH",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::TRACE => "TRACE",
-        Method::CONNECT => "CONNECT",
-        _ => "other",
-    }
-}
-
 /// `GET /metrics`: open, or behind `GAVEL_METRICS_TOKEN`.
 #[utoipa::path(
     get,
@@ -339,6 +206,7 @@ pub async fn render(State(state): State<AppState>, parts: Parts) -> Response {
         }
     }
     sample_gauges(&state);
+    tracking::add_tallies();
     let mut resp = handle().render().into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
