@@ -23,7 +23,6 @@ use axum::extract::Request;
 use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::BoxError;
-use tower::util::MapRequestLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -91,8 +90,8 @@ impl<S> App for S where
 }
 
 /// Builds the whole application: routes, then layers (outermost first): request id,
-/// trace, failure log, metrics, CORS, timeout; route metrics, load shedding and
-/// compression (where bodies run long) inside the router. Bodies are limited where they
+/// trace, failure log, metrics, CORS, timeout; the route's template for the metrics, load
+/// shedding and compression (where bodies run long) inside the router. Bodies are limited where they
 /// are read ([`extract::read_body`]).
 ///
 /// The layers wrap the router rather than each route (`Router::layer`): per route, axum
@@ -107,7 +106,6 @@ pub fn router(state: AppState, http: &HttpOptions) -> impl App {
     let routes = routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(MapRequestLayer::new(metrics::note_route))
         .with_state(state);
 
     ServiceBuilder::new()
@@ -133,6 +131,10 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
     // Load shedding covers the API only: /health, /ready and /metrics always answer. On
     // the routes, so a shed request is still counted under its route.
     let shed = shed::ShedLayer::new(max_inflight);
+    // Every route notes its template for the metrics, in the same layer as the rest of its
+    // group's: each `layer` call wraps every route in one more boxed service, which axum
+    // clones for each request.
+    let noted = || ServiceBuilder::new().map_request(metrics::note_route);
     // Compression only where bodies run long (lists, documents, the console): for a
     // single object it cost a GET of one auction 6 % of its instructions, to spare a few
     // hundred bytes.
@@ -152,7 +154,7 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(events::stream))
         .routes(routes!(bids::place))
         .merge(lists)
-        .layer(shed);
+        .layer(noted().layer(shed));
     let documents = OpenApiRouter::new()
         .routes(routes!(metrics::render))
         .routes(routes!(routes::openapi::document))
@@ -160,10 +162,13 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(console::script))
         .routes(routes!(console::module))
         .routes(routes!(console::style))
-        .layer(CompressionLayer::new());
-    OpenApiRouter::with_openapi(openapi::base())
+        .layer(noted().layer(CompressionLayer::new()));
+    let probes = OpenApiRouter::new()
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
+        .layer(noted().into_inner());
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(probes)
         .merge(documents)
         .merge(api)
 }

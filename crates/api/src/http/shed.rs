@@ -4,34 +4,45 @@
 //! Why not tower's `load_shed` over `GlobalConcurrencyLimitLayer`: axum clones a route's
 //! service for every request, and each clone of tower's limit makes a fresh boxed future
 //! to wait on its semaphore, which was 6 % of the instructions of a `GET` of one auction.
-//! Shedding never waits, so a permit taken with `try_acquire_owned` is all it needs, and
-//! a clone of this layer's service is one `Arc`.
+//! Shedding never waits, so a count is all it needs: not a semaphore (whose release takes
+//! a lock) behind an `Arc` (cloned for each permit), whose shared counts both worker
+//! threads kept changing on every request.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use pin_project_lite::pin_project;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{Layer, Service};
 
 use crate::http::error::ApiError;
 
 /// Wraps services in [`Shed`], all sharing room for `max_inflight` requests (at least one).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct ShedLayer {
-    permits: Arc<Semaphore>,
+    room: &'static Room,
+}
+
+/// Requests in flight through the wrapped routes, and the most let through.
+#[derive(Debug)]
+struct Room {
+    in_flight: AtomicUsize,
+    max: usize,
 }
 
 impl ShedLayer {
     /// At most `max_inflight` requests in flight at once, over every service it wraps.
     pub fn new(max_inflight: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(max_inflight.max(1))),
-        }
+        // Leaked: one per router built (once in a process that serves; once per test app),
+        // so that a request's count needs no reference count of its own.
+        let room = Box::leak(Box::new(Room {
+            in_flight: AtomicUsize::new(0),
+            max: max_inflight.max(1),
+        }));
+        Self { room }
     }
 }
 
@@ -41,16 +52,16 @@ impl<S> Layer<S> for ShedLayer {
     fn layer(&self, inner: S) -> Shed<S> {
         Shed {
             inner,
-            permits: self.permits.clone(),
+            room: self.room,
         }
     }
 }
 
-/// Answers a request `503 overloaded` when every permit is taken.
+/// Answers a request `503 overloaded` when the room is full.
 #[derive(Debug, Clone)]
 pub struct Shed<S> {
     inner: S,
-    permits: Arc<Semaphore>,
+    room: &'static Room,
 }
 
 impl<S> Service<Request> for Shed<S>
@@ -66,29 +77,52 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        match self.permits.clone().try_acquire_owned() {
-            Ok(permit) => ShedFuture::Served {
+        match Place::take(self.room) {
+            Some(place) => ShedFuture::Served {
                 inner: self.inner.call(req),
-                _permit: permit,
+                _place: place,
             },
-            Err(_) => ShedFuture::Shed,
+            None => ShedFuture::Shed,
         }
     }
 }
 
 pin_project! {
-    /// A request's answer on its way, holding its permit until the answer comes; or the
+    /// A request's answer on its way, holding its place until the answer comes; or the
     /// `503` of a shed request.
     #[project = ShedProjection]
     pub enum ShedFuture<F> {
-        /// Let through, with its permit.
+        /// Let through, with its place.
         Served {
             #[pin]
             inner: F,
-            _permit: OwnedSemaphorePermit,
+            _place: Place,
         },
         /// Shed.
         Shed,
+    }
+}
+
+/// A request's place among those in flight, given back when dropped.
+#[derive(Debug)]
+pub struct Place(&'static Room);
+
+impl Place {
+    /// A place in `room`, if one is free.
+    fn take(room: &'static Room) -> Option<Place> {
+        let before = room.in_flight.fetch_add(1, Ordering::AcqRel);
+        if before < room.max {
+            Some(Place(room))
+        } else {
+            room.in_flight.fetch_sub(1, Ordering::AcqRel);
+            None
+        }
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
