@@ -1,6 +1,5 @@
 //! Who is calling: the admin token, bidders' API keys, and how tokens are made and compared.
 
-use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -9,6 +8,7 @@ use base64::Engine;
 use gavel_domain::{BidderId, BidderStatus, Viewer};
 use gavel_storage::{KeyOwner, Storage};
 use rand::RngCore;
+use rustc_hash::FxHashMap;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -124,8 +124,9 @@ pub struct Authenticator {
     admin_token_hash: [u8; 32],
     /// Known API-key hashes → their owners, so that most requests need no database round
     /// trip; each entry is trusted for [`KEY_MEMO_TTL`]. Only keys found in the database
-    /// are remembered, so junk tokens cannot fill it.
-    key_memo: RwLock<HashMap<[u8; 32], Remembered>>,
+    /// are remembered, so junk tokens cannot fill it; their keys are SHA-256 digests of
+    /// real keys, which no client can steer into one bucket, so hashed with Fx.
+    key_memo: RwLock<FxHashMap<[u8; 32], Remembered>>,
 }
 
 impl Authenticator {

@@ -2,7 +2,6 @@
 //! auction is read far more often than it changes, and writing its JSON anew was a fifth
 //! of what a `GET` of it cost.
 
-use std::collections::HashMap;
 use std::sync::RwLock;
 
 use axum::body::Bytes;
@@ -11,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use gavel_domain::visibility::sees_highest;
 use gavel_domain::{AuctionId, AuctionStatus, Viewer};
 use gavel_service::{AuctionRead, CopyId};
+use rustc_hash::FxHashMap;
 
 use crate::http::error::ApiError;
 use crate::http::views::AuctionView;
@@ -30,7 +30,8 @@ struct Body {
 /// The last body written for each auction read from memory.
 #[derive(Default)]
 pub struct AuctionBodies {
-    bodies: RwLock<HashMap<AuctionId, Body>>,
+    /// By auction id, hashed with Fx: only auctions read from memory have a body.
+    bodies: RwLock<FxHashMap<AuctionId, Body>>,
 }
 
 impl AuctionBodies {
