@@ -189,15 +189,17 @@ pub fn fit_request_id(id: &[u8]) -> bool {
 
 /// Every log line of a request carries its id, method and path (never the query or
 /// headers, which may hold secrets).
+///
+/// The id is looked up inside the macro, so that it is looked up only when the span is
+/// enabled (not at `RUST_LOG=warn`, say).
 fn request_span(req: &Request) -> tracing::Span {
-    let id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
     tracing::info_span!(
         "request",
-        request_id = %id,
+        request_id = %req
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-"),
         method = %req.method(),
         path = %req.uri().path(),
     )
