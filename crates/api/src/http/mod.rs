@@ -91,8 +91,8 @@ impl<S> App for S where
 
 /// Builds the whole application: routes, then layers (outermost first): request id,
 /// trace, failure log, metrics, CORS, timeout; the route's template for the metrics, load
-/// shedding and compression (where bodies run long) inside the router. Bodies are limited where they
-/// are read ([`extract::read_body`]).
+/// shedding and compression (where bodies run long) inside the router. Bodies are limited
+/// where they are read ([`extract::read_body`]).
 ///
 /// The layers wrap the router rather than each route (`Router::layer`): per route, axum
 /// clones the layered route for every request, boxed, and in a GET of one auction that

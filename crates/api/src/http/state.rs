@@ -1,4 +1,4 @@
-//! AppStateParts state handed to every handler: the use cases, plus what only HTTP needs.
+//! The state handed to every handler: the use cases, plus what only HTTP needs.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
