@@ -68,6 +68,56 @@ async fn half_sent_headers_and_idle_connections_are_closed(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn a_head_sent_a_byte_at_a_time_is_cut_off_at_its_deadline(pool: PgPool) {
+    let app = spawn_app_with(pool, limited(Duration::from_secs(1), 100)).await;
+    let mut conn = connect(&app).await;
+    let started = Instant::now();
+    // A byte every 200 ms: each arrives well within the limit, the whole head never does.
+    for b in b"GET /health HTTP/1.1\r\nHost: x\r\n"
+        .iter()
+        .cycle()
+        .take(40)
+    {
+        if conn.write_all(&[*b]).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(Duration::from_millis(1), conn.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            _ => {}
+        }
+    }
+    let t = started.elapsed();
+    assert!(
+        t >= Duration::from_millis(900) && t < Duration::from_millis(2_500),
+        "closed after {t:?}, not at the 1 s deadline"
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn each_request_head_gets_the_whole_deadline(pool: PgPool) {
+    let app = spawn_app_with(pool, limited(Duration::from_secs(1), 100)).await;
+    let mut conn = connect(&app).await;
+    // Six requests 400 ms apart on one connection: 2.4 s in all, each head on time.
+    for i in 0..6 {
+        conn.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(
+            String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+            "request {i} was not answered"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    // Then idle: closed at the deadline.
+    let t = closed_within(&mut conn, Duration::from_secs(3)).await;
+    assert!(t.is_some(), "an idle connection stayed open");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn connections_past_the_cap_are_closed_at_once(pool: PgPool) {
     let app = spawn_app_with(pool, limited(Duration::from_secs(30), 3)).await;
     let mut held = Vec::new();

@@ -2,6 +2,8 @@
 //! (which also closes a keep-alive connection idle past it), at most `max` at once, and
 //! all of them asked to finish when shutdown begins.
 
+mod head_deadline;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,12 +11,14 @@ use std::time::Duration;
 use axum::body::Body;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
+
+use head_deadline::HeadDeadline;
 
 /// How connections are kept in check.
 #[derive(Debug, Clone, Copy)]
@@ -47,10 +51,7 @@ pub async fn serve(
     // builder reads a few bytes ahead to tell HTTP/2 apart, which doubled every
     // connection's read buffer (16 KiB instead of 8 for each open event stream).
     let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
-    let builder = Arc::new(builder);
+    builder.header_read_timeout(limits.header_timeout);
     let app = Shared(Arc::new(app));
     let open = Arc::new(Semaphore::new(limits.max.max(1)));
     let graceful = GracefulShutdown::new();
@@ -75,7 +76,7 @@ pub async fn serve(
         };
         let permit = OpenConnection::new(permit);
         let _ = stream.set_nodelay(true);
-        let (app, builder, watcher) = (app.clone(), builder.clone(), graceful.watcher());
+        let (app, mut builder, watcher) = (app.clone(), builder.clone(), graceful.watcher());
         tokio::spawn(async move {
             // A client that sends nothing at all: the protocol is not known yet, so no
             // request-head deadline runs; this one does.
@@ -87,8 +88,13 @@ pub async fn serve(
             let service = TowerToHyperService::new(
                 app.map_request(|req: hyper::Request<Incoming>| req.map(Body::new)),
             );
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(conn).await {
+            // The head deadline is the connection's own (see `head_deadline`).
+            let deadline = HeadDeadline::default();
+            let conn = builder
+                .timer(deadline.clone())
+                .serve_connection(TokioIo::new(stream), service);
+            let served = deadline.guard(watcher.watch(conn), limits.header_timeout);
+            if let Err(e) = served.await {
                 count_refused_head(&e);
                 tracing::debug!(error = %e, "connection ended with an error");
             }
