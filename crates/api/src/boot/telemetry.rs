@@ -8,7 +8,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::boot::cli::LogFormat;
 
 /// What is logged when `RUST_LOG` is unset or unreadable.
-const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_http=info";
+const DEFAULT_FILTER: &str = "info,sqlx=warn";
 
 /// Installs the global subscriber (once; later calls are ignored).
 pub fn init(format: LogFormat) {

@@ -255,12 +255,12 @@ fn too_low_detail(min_amount: &Option<Money>) -> String {
     }
 }
 
-/// Logs every internal error once, with its cause chain, inside the request's span.
-pub fn log_failure<B>(resp: axum::http::Response<B>) -> axum::http::Response<B> {
+/// Logs the internal error behind `resp`, if any, with its cause chain (once: the
+/// [`observe`](super::observe) layer calls this for each answer, inside its span).
+pub fn log_failure<B>(resp: &axum::http::Response<B>) {
     if let Some(Failure(chain)) = resp.extensions().get::<Failure>() {
         tracing::error!(error = %chain, "internal error");
     }
-    resp
 }
 
 impl From<BidRejection> for ApiError {

@@ -6,11 +6,10 @@ pub mod auth;
 pub mod cors;
 pub mod error;
 pub mod extract;
-mod metered;
 pub mod metrics;
+mod observe;
 pub mod openapi;
 pub mod pagination;
-mod request_id;
 pub mod routes;
 mod shed;
 pub mod state;
@@ -21,12 +20,9 @@ use std::time::Duration;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
 use axum::http::HeaderName;
-use axum::response::IntoResponse;
 use axum::BoxError;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -89,10 +85,10 @@ impl<S> App for S where
 {
 }
 
-/// Builds the whole application: routes, then layers (outermost first): request id,
-/// trace, failure log, metrics, CORS, timeout; the route's template for the metrics, load
-/// shedding and compression (where bodies run long) inside the router. Bodies are limited
-/// where they are read ([`extract::read_body`]).
+/// Builds the whole application: routes, then layers (outermost first): request id, span,
+/// logs and metrics (one layer, [`observe`]), CORS, timeout; the route's template for the
+/// metrics, load shedding and compression (where bodies run long) inside the router.
+/// Bodies are limited where they are read ([`extract::read_body`]).
 ///
 /// The layers wrap the router rather than each route (`Router::layer`): per route, axum
 /// clones the layered route for every request, boxed, and in a GET of one auction that
@@ -109,15 +105,7 @@ pub fn router(state: AppState, http: &HttpOptions) -> impl App {
         .with_state(state);
 
     ServiceBuilder::new()
-        .map_response(IntoResponse::into_response)
-        .layer(request_id::RequestIdLayer)
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .map_response(error::log_failure)
-        .layer(metered::MeteredLayer)
+        .layer(observe::ObserveLayer)
         .option_layer(cors_layer(&http.cors))
         .layer(HandleErrorLayer::new(timeout_error))
         .timeout(http.request_timeout)
@@ -185,24 +173,6 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 /// characters.
 pub fn fit_request_id(id: &[u8]) -> bool {
     (1..=MAX_REQUEST_ID_LEN).contains(&id.len()) && id.iter().all(|b| (0x21..=0x7e).contains(b))
-}
-
-/// Every log line of a request carries its id, method and path (never the query or
-/// headers, which may hold secrets).
-///
-/// The id is looked up inside the macro, so that it is looked up only when the span is
-/// enabled (not at `RUST_LOG=warn`, say).
-fn request_span(req: &Request) -> tracing::Span {
-    tracing::info_span!(
-        "request",
-        request_id = %req
-            .headers()
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-"),
-        method = %req.method(),
-        path = %req.uri().path(),
-    )
 }
 
 async fn timeout_error(err: BoxError) -> ApiError {

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
@@ -136,7 +136,7 @@ fn in_flight_gauge() -> &'static Gauge {
 /// One request being counted and timed, whatever answers it (a route, the 404 fallback,
 /// the timeout, load shedding), by method and route template: never the raw path (ids
 /// would explode the label set) nor a method no route serves. Made by the
-/// [`Metered`](crate::http::metered::Metered) layer, before routing.
+/// [`Observe`](crate::http::observe::Observe) layer, before routing.
 pub(crate) struct Tracking {
     started: Instant,
     _in_flight: InFlight,
@@ -158,11 +158,12 @@ impl Tracking {
         }
     }
 
-    /// Counts the answer, with its status and time.
-    pub(crate) fn finish(&self, status: axum::http::StatusCode) {
+    /// Counts the answer, with its status and time; returns that time.
+    pub(crate) fn finish(&self, status: axum::http::StatusCode) -> Duration {
         let route = self.slot.0.get().copied().unwrap_or("unmatched");
         let key = (self.method, route, status.as_u16());
-        let secs = self.started.elapsed().as_secs_f64();
+        let took = self.started.elapsed();
+        let secs = took.as_secs_f64();
         let mut answered = shard()
             .answered
             .lock()
@@ -172,6 +173,7 @@ impl Tracking {
         if tally.pending.len() >= MAX_PENDING {
             tally.add();
         }
+        took
     }
 }
 
