@@ -13,14 +13,13 @@ pub mod pagination;
 pub mod routes;
 mod shed;
 pub mod state;
+mod timeout;
 pub mod views;
 
 use std::time::Duration;
 
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
 use axum::http::HeaderName;
-use axum::BoxError;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use utoipa_axum::router::OpenApiRouter;
@@ -107,8 +106,7 @@ pub fn router(state: AppState, http: &HttpOptions) -> impl App {
     ServiceBuilder::new()
         .layer(observe::ObserveLayer)
         .option_layer(cors_layer(&http.cors))
-        .layer(HandleErrorLayer::new(timeout_error))
-        .timeout(http.request_timeout)
+        .layer(timeout::TimeoutLayer::new(http.request_timeout))
         .service(routes)
 }
 
@@ -173,14 +171,6 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 /// characters.
 pub fn fit_request_id(id: &[u8]) -> bool {
     (1..=MAX_REQUEST_ID_LEN).contains(&id.len()) && id.iter().all(|b| (0x21..=0x7e).contains(b))
-}
-
-async fn timeout_error(err: BoxError) -> ApiError {
-    if err.is::<tower::timeout::error::Elapsed>() {
-        ApiError::Timeout
-    } else {
-        ApiError::Internal(err)
-    }
 }
 
 async fn not_found() -> ApiError {
