@@ -2,8 +2,8 @@
 //! time in the metrics ([`Observe`]).
 //!
 //! - The id is the client's `X-Request-Id` when it fits ([`fit_request_id`]), else a fresh
-//!   UUID v4. It is set on the request, logged in the request's span, and returned on the
-//!   response, whatever answers it.
+//!   UUID v4. It is logged in the request's span and returned on the response, whatever
+//!   answers it.
 //! - Every answer is logged at `info` as `finished processing request` with `status` and
 //!   `latency`; a `5xx` also at `error` as `response failed`, after its cause (`internal
 //!   error`, with the error chain) when it has one.
@@ -60,14 +60,15 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
+        // Nothing past this layer reads the header, so a made id is not written into the
+        // request (a header map insertion a request); an unfit one is taken out.
         let id = match req.headers().get(REQUEST_ID) {
             Some(id) if fit_request_id(id.as_bytes()) => id.clone(),
-            // None, or one that must not be echoed nor logged: replaced.
-            _ => {
-                let id = new_id();
-                req.headers_mut().insert(REQUEST_ID, id.clone());
-                id
+            Some(_) => {
+                req.headers_mut().remove(REQUEST_ID);
+                new_id()
             }
+            None => new_id(),
         };
         let span = request_span(&req, &id);
         let tracking = Tracking::start(&mut req);
