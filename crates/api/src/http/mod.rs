@@ -85,9 +85,9 @@ impl<S> App for S where
 }
 
 /// Builds the whole application: routes, then layers (outermost first): request id, span,
-/// logs and metrics (one layer, [`observe`]), CORS, timeout; the route's template for the
-/// metrics, load shedding and compression (where bodies run long) inside the router.
-/// Bodies are limited where they are read ([`extract::read_body`]).
+/// logs and metrics (one layer, [`observe`]), CORS, load shedding of the API, timeout;
+/// compression (where bodies run long) on the routes. Bodies are limited where they are
+/// read ([`extract::read_body`]).
 ///
 /// The layers wrap the router rather than each route (`Router::layer`): per route, axum
 /// clones the layered route for every request, boxed, and in a GET of one auction that
@@ -96,7 +96,8 @@ impl<S> App for S where
 pub fn router(state: AppState, http: &HttpOptions) -> impl App {
     // Before any request: the metrics layers keep the handles they first look up.
     let _ = metrics::handle();
-    let (routes, doc) = routes(http.max_inflight).split_for_parts();
+    let (routes, doc) = routes().split_for_parts();
+    let templates = metrics::RouteTemplates::leak(doc.paths.paths.keys().map(String::as_str));
     routes::openapi::keep(&openapi::finish(doc));
     let routes = routes
         .fallback(not_found)
@@ -104,8 +105,9 @@ pub fn router(state: AppState, http: &HttpOptions) -> impl App {
         .with_state(state);
 
     ServiceBuilder::new()
-        .layer(observe::ObserveLayer)
+        .layer(observe::ObserveLayer::new(templates))
         .option_layer(cors_layer(&http.cors))
+        .layer(shed::ShedLayer::new(http.max_inflight))
         .layer(timeout::TimeoutLayer::new(http.request_timeout))
         .service(routes)
 }
@@ -113,17 +115,11 @@ pub fn router(state: AppState, http: &HttpOptions) -> impl App {
 /// Every route, each registered together with its documentation (`routes!` takes both
 /// from the handler's `#[utoipa::path]`), so none is served undocumented or documented
 /// unserved. Add a route here, never on the `Router` that `router` makes of these.
-fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
-    // Load shedding covers the API only: /health, /ready and /metrics always answer. On
-    // the routes, so a shed request is still counted under its route.
-    let shed = shed::ShedLayer::new(max_inflight);
-    // Every route notes its template for the metrics, in the same layer as the rest of its
-    // group's: each `layer` call wraps every route in one more boxed service, which axum
-    // clones for each request.
-    let noted = || ServiceBuilder::new().map_request(metrics::note_route);
-    // Compression only where bodies run long (lists, documents, the console): for a
-    // single object it cost a GET of one auction 6 % of its instructions, to spare a few
-    // hundred bytes.
+fn routes() -> OpenApiRouter<AppState> {
+    // No more layers on routes than these: each `layer` call wraps every route in one
+    // more boxed service, which axum clones for each request. Compression only where
+    // bodies run long (lists, documents, the console): for a single object it cost a GET
+    // of one auction 6 % of its instructions, to spare a few hundred bytes.
     let lists = OpenApiRouter::new()
         .routes(routes!(bidders::create, bidders::list))
         .routes(routes!(auctions::create, auctions::list))
@@ -139,8 +135,7 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(auctions::cancel))
         .routes(routes!(events::stream))
         .routes(routes!(bids::place))
-        .merge(lists)
-        .layer(noted().layer(shed));
+        .merge(lists);
     let documents = OpenApiRouter::new()
         .routes(routes!(metrics::render))
         .routes(routes!(routes::openapi::document))
@@ -148,11 +143,10 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(console::script))
         .routes(routes!(console::module))
         .routes(routes!(console::style))
-        .layer(noted().layer(CompressionLayer::new()));
+        .layer(CompressionLayer::new());
     let probes = OpenApiRouter::new()
         .routes(routes!(health::health))
-        .routes(routes!(health::ready))
-        .layer(noted().into_inner());
+        .routes(routes!(health::ready));
     OpenApiRouter::with_openapi(openapi::base())
         .merge(probes)
         .merge(documents)
@@ -161,7 +155,7 @@ fn routes(max_inflight: usize) -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every route, exactly as `GET /openapi.json` serves it.
 pub fn openapi_document() -> serde_json::Value {
-    openapi::finish(routes(1).into_openapi())
+    openapi::finish(routes().into_openapi())
 }
 
 /// Longest client `X-Request-Id` taken.

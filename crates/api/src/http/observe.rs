@@ -26,25 +26,38 @@ use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 use tracing::Span;
 
-use super::metrics::Tracking;
+use super::metrics::{RouteTemplates, Tracking};
 use super::{error, fit_request_id, REQUEST_ID};
 
 /// Wraps a service in [`Observe`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ObserveLayer;
+#[derive(Clone, Copy)]
+pub(crate) struct ObserveLayer {
+    routes: &'static RouteTemplates,
+}
+
+impl ObserveLayer {
+    /// Labels requests by the templates in `routes`.
+    pub(crate) fn new(routes: &'static RouteTemplates) -> Self {
+        Self { routes }
+    }
+}
 
 impl<S> Layer<S> for ObserveLayer {
     type Service = Observe<S>;
 
     fn layer(&self, inner: S) -> Observe<S> {
-        Observe { inner }
+        Observe {
+            inner,
+            routes: self.routes,
+        }
     }
 }
 
 /// Gives each request an id, a span and a log line, and counts and times it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Observe<S> {
     inner: S,
+    routes: &'static RouteTemplates,
 }
 
 impl<S, ReqB, ResB> Service<Request<ReqB>> for Observe<S>
@@ -71,7 +84,7 @@ where
             None => new_id(),
         };
         let span = request_span(&req, &id);
-        let tracking = Tracking::start(&mut req);
+        let tracking = Tracking::start(&req, self.routes);
         let inner = {
             let _entered = span.enter();
             tracing::debug!("started processing request");

@@ -1,5 +1,9 @@
-//! Load shedding: past a number of requests in flight through the routes it wraps (the
-//! API's), the next one is answered `503 overloaded` at once rather than queued.
+//! Load shedding: past a number of API requests in flight (paths under `/api/`), the next
+//! one is answered `503 overloaded` at once rather than queued. `/health`, `/ready`,
+//! `/metrics` and the documents always answer.
+//!
+//! The layer wraps the router, not the API's routes: axum boxes and clones a layered route
+//! for each request, which cost a `GET` of one auction more than the shedding itself.
 //!
 //! Why not tower's `load_shed` over `GlobalConcurrencyLimitLayer`: axum clones a route's
 //! service for every request, and each clone of tower's limit makes a fresh boxed future
@@ -19,6 +23,9 @@ use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 use crate::http::error::ApiError;
+
+/// Where the API's paths begin: only they are shed.
+const API: &str = "/api/";
 
 /// Wraps services in [`Shed`], all sharing room for `max_inflight` requests (at least one).
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +64,7 @@ impl<S> Layer<S> for ShedLayer {
     }
 }
 
-/// Answers a request `503 overloaded` when the room is full.
+/// Answers an API request `503 overloaded` when the room is full.
 #[derive(Debug, Clone)]
 pub struct Shed<S> {
     inner: S,
@@ -77,12 +84,17 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        match Place::take(self.room) {
-            Some(place) => ShedFuture::Served {
-                inner: self.inner.call(req),
-                _place: place,
-            },
-            None => ShedFuture::Shed,
+        let place = if req.uri().path().starts_with(API) {
+            match Place::take(self.room) {
+                Some(place) => Some(place),
+                None => return ShedFuture::Shed,
+            }
+        } else {
+            None
+        };
+        ShedFuture::Served {
+            inner: self.inner.call(req),
+            _place: place,
         }
     }
 }
@@ -92,11 +104,11 @@ pin_project! {
     /// `503` of a shed request.
     #[project = ShedProjection]
     pub enum ShedFuture<F> {
-        /// Let through, with its place.
+        /// Let through, with its place (none outside the API).
         Served {
             #[pin]
             inner: F,
-            _place: Place,
+            _place: Option<Place>,
         },
         /// Shed.
         Shed,

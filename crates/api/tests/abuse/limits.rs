@@ -109,6 +109,19 @@ async fn saturation_past_max_inflight_is_shed_at_once(pool: PgPool) {
     assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
     assert_eq!(app.get("/ready", None).await.status(), StatusCode::OK);
     assert_eq!(app.get("/metrics", None).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/openapi.json", None).await.status(),
+        StatusCode::OK
+    );
+    // A shed request is counted under its route.
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("gavel_http_requests_total")
+                && l.contains(r#"route="/api/auctions""#)
+                && l.contains(r#"status="503""#)),
+        "the shed request is not counted under its route:\n{text}"
+    );
     tx.rollback().await.unwrap();
     // Both were served once the lock went; one may have outbid the other.
     let mut created = 0;

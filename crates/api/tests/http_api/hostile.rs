@@ -125,6 +125,13 @@ async fn metrics_labels_stay_bounded_and_count_every_answer(pool: PgPool) {
     assert!(
         text.lines()
             .any(|l| l.starts_with("gavel_http_requests_total")
+                && l.contains(r#"route="/api/auctions""#)
+                && l.contains(r#"status="405""#)),
+        "a method a route does not serve is not counted under the route:\n{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("gavel_http_requests_total")
                 && l.contains(r#"route="unmatched""#)
                 && l.contains(r#"status="404""#)),
         "404 fallbacks are not counted"

@@ -18,8 +18,7 @@ use crate::http::state::AppState;
 
 mod tracking;
 
-pub use tracking::note_route;
-pub(crate) use tracking::Tracking;
+pub(crate) use tracking::{RouteTemplates, Tracking};
 
 /// Buckets of every `_seconds` histogram: half a millisecond to ten seconds.
 const SECONDS_BUCKETS: &[f64] = &[
