@@ -3,13 +3,15 @@
 //!
 //! hyper makes a timer for every request head it waits for and drops it once the head is
 //! read. With tokio's timer, each one was put into the runtime's timer wheel and taken out
-//! again, under its lock: 1,800 instructions a request, 4 % of a `GET` of one auction.
-//! Here hyper's timers only note their deadline in a slot of the connection's own, and one
-//! tokio timer a connection (its watchdog) looks at the slot when it fires: it moves on
-//! to the noted deadline while that is still ahead, and wakes hyper once it has passed.
-//! A deadline is kept to the same millisecond as before; the watchdog fires once a
-//! deadline, or once every `limit` while no head is awaited (an open event stream), and
-//! is called in sooner when hyper notes a deadline before its next look.
+//! again, under its lock. Here hyper's timers only note their deadline in a slot of the
+//! connection's own, and one tokio timer a connection (its watchdog) looks at the slot
+//! when it fires: it moves on to the noted deadline while that is still ahead, and wakes
+//! hyper once it has passed. The watchdog fires once a deadline, or once every `limit`
+//! while no head is awaited (an open event stream), and is called in sooner when hyper
+//! notes a deadline before its next look. A deadline is kept to the same millisecond.
+//!
+//! 445 fewer instructions a `GET` of one auction. Most of what the deadline still costs
+//! is hyper's own: with a deadline set, it looks for the next head at once after each.
 
 use std::future::Future;
 use std::pin::Pin;
