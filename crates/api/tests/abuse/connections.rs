@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::common::{spawn_app_with, Options, TestApp};
+use crate::common::{counted, spawn_app_with, Options, TestApp};
 
 fn limited(header_timeout: Duration, max: usize) -> Options {
     Options {
@@ -188,14 +188,10 @@ async fn heads_hyper_refuses_are_counted(pool: PgPool) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let text = app.get("/metrics", None).await.text().await.unwrap();
-        let counted = |status: &str| {
-            text.lines().any(|l| {
-                l.starts_with("gavel_http_requests_total")
-                    && l.contains(r#"route="unmatched""#)
-                    && l.contains(&format!(r#"status="{status}""#))
-            })
-        };
-        if ["400", "414", "431"].iter().all(|s| counted(s)) {
+        if ["400", "414", "431"]
+            .iter()
+            .all(|s| counted(&text, "unmatched", s))
+        {
             break;
         }
         assert!(

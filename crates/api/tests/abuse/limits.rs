@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::common::{spawn_app_with, status_json, Options, ADMIN_TOKEN};
+use crate::common::{counted, spawn_app_with, status_json, Options, ADMIN_TOKEN};
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_burst_past_the_rate_limit_is_refused_then_allowed(pool: PgPool) {
@@ -116,10 +116,7 @@ async fn saturation_past_max_inflight_is_shed_at_once(pool: PgPool) {
     // A shed request is counted under its route.
     let text = app.get("/metrics", None).await.text().await.unwrap();
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("gavel_http_requests_total")
-                && l.contains(r#"route="/api/auctions""#)
-                && l.contains(r#"status="503""#)),
+        counted(&text, "/api/auctions", "503"),
         "the shed request is not counted under its route:\n{text}"
     );
     tx.rollback().await.unwrap();

@@ -255,6 +255,17 @@ impl TestApp {
 }
 
 /// Status and JSON body of a response, with the problem content type checked for errors.
+/// Whether a `/metrics` text counts requests under `route` with `status`.
+pub fn counted(metrics: &str, route: &str, status: &str) -> bool {
+    let (route, status) = (
+        format!(r#"route="{route}""#),
+        format!(r#"status="{status}""#),
+    );
+    metrics.lines().any(|l| {
+        l.starts_with("gavel_http_requests_total") && l.contains(&route) && l.contains(&status)
+    })
+}
+
 pub async fn status_json(r: Response) -> (StatusCode, Value) {
     let status = r.status();
     let ct = r

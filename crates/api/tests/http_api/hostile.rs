@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::common::{spawn_app, status_json, ADMIN_TOKEN};
+use crate::common::{counted, spawn_app, status_json, ADMIN_TOKEN};
 
 /// The field errors of a `422`.
 fn fields(v: &Value) -> Vec<(String, String)> {
@@ -123,17 +123,11 @@ async fn metrics_labels_stay_bounded_and_count_every_answer(pool: PgPool) {
     assert!(!text.contains("MADEUP"), "made-up methods became labels");
     assert!(text.contains(r#"method="other""#), "{text}");
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("gavel_http_requests_total")
-                && l.contains(r#"route="/api/auctions""#)
-                && l.contains(r#"status="405""#)),
+        counted(&text, "/api/auctions", "405"),
         "a method a route does not serve is not counted under the route:\n{text}"
     );
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("gavel_http_requests_total")
-                && l.contains(r#"route="unmatched""#)
-                && l.contains(r#"status="404""#)),
+        counted(&text, "unmatched", "404"),
         "404 fallbacks are not counted"
     );
 }

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::common::{spawn_app, spawn_app_with, status_json, Options, ADMIN_TOKEN};
+use crate::common::{counted, spawn_app, spawn_app_with, status_json, Options, ADMIN_TOKEN};
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn request_ids_are_taken_or_made(pool: PgPool) {
@@ -134,10 +134,7 @@ async fn slow_requests_time_out_as_problems(pool: PgPool) {
     // Counted under its route, though the timeout's answer is made outside it.
     let text = app.get("/metrics", None).await.text().await.unwrap();
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("gavel_http_requests_total")
-                && l.contains(r#"route="/api/bids""#)
-                && l.contains(r#"status="503""#)),
+        counted(&text, "/api/bids", "503"),
         "a timed-out bid is not counted under its route"
     );
     tx.rollback().await.unwrap();
