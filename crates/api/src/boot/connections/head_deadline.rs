@@ -202,18 +202,27 @@ mod tests {
     use super::*;
     use hyper::rt::Timer as _;
 
+    /// How long `conn`, guarded by `deadline`, takes to end (on the stopped clock).
+    async fn guarded_for<F: Future>(deadline: &HeadDeadline, conn: F, limit: Duration) -> Duration {
+        let started = tokio::time::Instant::now();
+        deadline.guard(conn, limit).await;
+        started.elapsed()
+    }
+
+    /// `waited` is `at`, to the timer's millisecond and the watchdog's look.
+    fn assert_at(waited: Duration, at: Duration) {
+        assert!(
+            waited >= at && waited < at + Duration::from_millis(100),
+            "{waited:?}"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_timer_is_ready_once_its_deadline_passed() {
         let deadline = HeadDeadline::default();
-        let limit = Duration::from_secs(10);
         let timer = deadline.sleep(Duration::from_secs(3));
-        let started = tokio::time::Instant::now();
-        deadline.guard(timer, limit).await;
-        let waited = started.elapsed();
-        assert!(
-            waited >= Duration::from_secs(3) && waited < Duration::from_millis(3_100),
-            "{waited:?}"
-        );
+        let waited = guarded_for(&deadline, timer, Duration::from_secs(10)).await;
+        assert_at(waited, Duration::from_secs(3));
     }
 
     #[tokio::test(start_paused = true)]
@@ -225,13 +234,8 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(1)).await;
             noted.sleep(Duration::from_secs(2)).await;
         };
-        let started = tokio::time::Instant::now();
-        deadline.guard(conn, Duration::from_secs(10)).await;
-        let waited = started.elapsed();
-        assert!(
-            waited >= Duration::from_secs(3) && waited < Duration::from_millis(3_100),
-            "{waited:?}"
-        );
+        let waited = guarded_for(&deadline, conn, Duration::from_secs(10)).await;
+        assert_at(waited, Duration::from_secs(3));
     }
 
     #[tokio::test(start_paused = true)]
@@ -262,13 +266,8 @@ mod tests {
         drop(deadline.sleep(Duration::from_secs(1)));
         // A later timer, with a later deadline: only it decides.
         let timer = deadline.sleep(Duration::from_secs(25));
-        let started = tokio::time::Instant::now();
-        deadline.guard(timer, Duration::from_secs(10)).await;
-        let waited = started.elapsed();
-        assert!(
-            waited >= Duration::from_secs(25) && waited < Duration::from_millis(25_100),
-            "{waited:?}"
-        );
+        let waited = guarded_for(&deadline, timer, Duration::from_secs(10)).await;
+        assert_at(waited, Duration::from_secs(25));
     }
 
     #[tokio::test(start_paused = true)]
