@@ -158,6 +158,10 @@ pub(super) async fn decide_in(
 /// bid puts the bid's own there (see `record`).
 const STAND_IN_ID: i64 = i64::MAX;
 
+/// The stand-in id as it reads in an outcome's JSON text: only a field named `id` holds it
+/// (`"auction_id":` does not end in `"id":`), and only the bid's is named so.
+const STAND_IN_FIELD: &str = "\"id\":9223372036854775807";
+
 /// Each bid's place among the accepted ones (1-based, as the statement numbers the new
 /// bids), by index in the batch.
 fn pending_positions(pending: &[Pending]) -> HashMap<usize, i32> {
@@ -308,9 +312,9 @@ async fn record(
            ), keyed AS (
                INSERT INTO idempotency_keys (bidder_id, key, request_hash, outcome)
                SELECT k.b, k.k, k.h,
-                      CASE WHEN k.p IS NULL THEN k.o
-                           ELSE jsonb_set(k.o, '{accepted,bid,id}', to_jsonb(nb.id)) END
-               FROM UNNEST($9::BIGINT[], $10::TEXT[], $11::BYTEA[], $12::JSONB[], $13::INT[])
+                      (CASE WHEN k.p IS NULL THEN k.o
+                            ELSE replace(k.o, $14::TEXT, '"id":' || nb.id) END)::JSONB
+               FROM UNNEST($9::BIGINT[], $10::TEXT[], $11::BYTEA[], $12::TEXT[], $13::INT[])
                     AS k(b, k, h, o, p)
                LEFT JOIN numbered nb ON nb.n = k.p
            )
@@ -328,6 +332,7 @@ async fn record(
         &new_keys.hashes,
         &new_keys.outcomes,
         &new_keys.positions as &[Option<i32>],
+        STAND_IN_FIELD,
     )
     .fetch_one(&mut *tx)
     .await;
@@ -344,4 +349,14 @@ async fn record(
         )));
     }
     Ok(Ok(ids))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stand_in_field_names_the_stand_in_id() {
+        assert_eq!(STAND_IN_FIELD, format!("\"id\":{STAND_IN_ID}"));
+    }
 }

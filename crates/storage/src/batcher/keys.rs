@@ -139,8 +139,10 @@ pub(super) struct NewKeys {
     pub bidders: Vec<i64>,
     pub names: Vec<String>,
     pub hashes: Vec<Vec<u8>>,
-    /// Each outcome; an accepted bid's with a stand-in id.
-    pub outcomes: Vec<serde_json::Value>,
+    /// Each outcome as JSON text, serialized straight from the outcome (no JSON tree built
+    /// first); an accepted bid's with a stand-in id, which the statement replaces as text
+    /// before the one parse into `JSONB` (see `decide::record`).
+    pub outcomes: Vec<String>,
     /// An accepted bid's place among the batch's new bids (1-based), whose id the
     /// statement puts in its outcome; `None` for a refusal.
     pub positions: Vec<Option<i32>>,
@@ -176,7 +178,7 @@ pub(super) fn to_store(
             new.names.push(key.key.clone());
             new.hashes.push(key.request_hash.clone());
             new.outcomes.push(
-                serde_json::to_value(BidOutcome::of(&decisions[i]))
+                serde_json::to_string(&BidOutcome::of(&decisions[i]))
                     .map_err(|e| StorageError::Corrupt(format!("an outcome as JSON: {e}")))?,
             );
             new.positions.push(positions.get(&i).copied());
