@@ -65,11 +65,7 @@ async fn an_unknown_kind_is_an_error_not_a_default(pool: PgPool) {
     .validate(now)
     .unwrap();
     let a = s.create_auction(&new).await.unwrap();
-    // A hand edit past the CHECK constraint, as a broken migration might leave it.
-    sqlx::query("ALTER TABLE auctions DROP CONSTRAINT auctions_kind_check")
-        .execute(&pool)
-        .await
-        .unwrap();
+    // A kind no rule writes, as a hand edit or a broken migration might leave it.
     sqlx::query("UPDATE auctions SET kind = 'dutch' WHERE id = $1")
         .bind(a.id.get())
         .execute(&pool)
