@@ -110,6 +110,9 @@ pub struct EventHub {
     state: Mutex<HubState>,
     /// This instance, so it ignores its own events coming back from Redis.
     instance: u64,
+    /// How this instance's envelopes begin on the wire (`{"origin":N,`): its own events
+    /// coming back (all of them, on a lone instance) are passed over without being parsed.
+    own_prefix: String,
     /// Flips once on shutdown, ending every stream.
     closed: watch::Sender<bool>,
     /// Events for other instances, published in order by one task so bids never wait
@@ -122,9 +125,11 @@ pub struct EventHub {
 impl Default for EventHub {
     fn default() -> Self {
         let (outbox, rx) = mpsc::channel(OUTBOX);
+        let instance = rand::random();
         Self {
             state: Mutex::default(),
-            instance: rand::random(),
+            instance,
+            own_prefix: format!("{{\"origin\":{instance},"),
             closed: watch::channel(false).0,
             outbox,
             outbox_rx: Mutex::new(Some(rx)),
@@ -241,6 +246,9 @@ impl EventHub {
     /// Takes an event published by any instance; delivers those of other instances to
     /// this instance's streams and returns them (`None` for this instance's own).
     pub fn on_remote(&self, raw: &str) -> Option<AuctionEvent> {
+        if raw.starts_with(&self.own_prefix) {
+            return None;
+        }
         match serde_json::from_str::<Envelope>(raw) {
             Ok(env) if env.origin != self.instance => {
                 self.deliver_local(env.event.clone());
@@ -260,5 +268,36 @@ impl EventHub {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gavel_domain::{AuctionEvent, AuctionId};
+
+    use super::*;
+
+    fn event() -> AuctionEvent {
+        AuctionEvent::Bid {
+            auction_id: AuctionId::new(7).unwrap(),
+            bid: None,
+            bid_count: 3,
+        }
+    }
+
+    #[tokio::test]
+    async fn its_own_events_coming_back_are_passed_over_and_others_taken() {
+        let hub = EventHub::default();
+        let mut outbox = hub.take_outbox().unwrap();
+        hub.publish(event());
+        let own = outbox.recv().await.unwrap();
+        assert!(own.starts_with(&hub.own_prefix), "{own}");
+        assert!(hub.on_remote(&own).is_none());
+        // The same event from another instance.
+        let other = EventHub::default();
+        let mut other_outbox = other.take_outbox().unwrap();
+        other.publish(event());
+        let theirs = other_outbox.recv().await.unwrap();
+        assert_eq!(hub.on_remote(&theirs), Some(event()));
     }
 }
