@@ -356,7 +356,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_stand_in_field_names_the_stand_in_id() {
+    fn the_stand_in_field_is_the_bid_id_and_nothing_else_in_an_outcome() {
         assert_eq!(STAND_IN_FIELD, format!("\"id\":{STAND_IN_ID}"));
+        // The other ids at their largest too: only the bid's is replaced.
+        let outcome = gavel_domain::BidOutcome::Accepted {
+            bid: Bid {
+                id: bid_id(STAND_IN_ID).unwrap(),
+                auction_id: AuctionId::new(i64::MAX).unwrap(),
+                bidder_id: BidderId::new(i64::MAX).unwrap(),
+                amount: "99999999999999.9999".parse().unwrap(),
+                created_at: chrono::Utc::now(),
+            },
+            kind: gavel_domain::AuctionKind::English,
+        };
+        let text = serde_json::to_string(&outcome).unwrap();
+        assert_eq!(text.matches(STAND_IN_FIELD).count(), 1, "{text}");
+        let replaced: gavel_domain::BidOutcome =
+            serde_json::from_str(&text.replace(STAND_IN_FIELD, "\"id\":42")).unwrap();
+        let gavel_domain::BidOutcome::Accepted { bid, .. } = replaced else {
+            panic!("not accepted: {replaced:?}");
+        };
+        assert_eq!(bid.id.get(), 42);
+        assert_eq!(bid.auction_id.get(), i64::MAX);
     }
 }
