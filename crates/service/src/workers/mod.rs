@@ -161,8 +161,8 @@ async fn refresher(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
 async fn closer(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
     loop {
         let nap = if services.storage.is_migrated() {
-            services.settle_due().await;
-            services.closer_nap().await
+            let claimed = services.settle_due().await;
+            services.closer_nap(claimed).await
         } else {
             PROBE_TICK
         };
