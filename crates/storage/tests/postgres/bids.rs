@@ -160,3 +160,56 @@ async fn a_bids_auction_and_bidder_cannot_be_deleted(pool: PgPool) {
         .unwrap();
     assert_eq!(left, 1);
 }
+
+/// Moves `auction`'s end to a second ago, its extension window to `extend_secs`.
+async fn end_a_second_ago(pool: &PgPool, auction: AuctionId, extend_secs: i32) {
+    sqlx::query(
+        "UPDATE auctions SET ends_at = now() - interval '1 second', extend_secs = $2
+         WHERE id = $1",
+    )
+    .bind(auction.get())
+    .bind(extend_secs)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// A transaction holding `auction`'s row lock, as a bid batch or a settlement does.
+async fn hold_lock(
+    pool: &PgPool,
+    auction: AuctionId,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM auctions WHERE id = $1 FOR UPDATE")
+        .bind(auction.get())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_bid_past_the_end_waits_for_a_bid_that_may_have_moved_it(pool: PgPool) {
+    let (s, auction, b1, _) = setup(pool.clone(), AuctionKind::English).await;
+    end_a_second_ago(&pool, auction, 30).await;
+    // A transaction that holds the lock and moves the end on, as an extending bid decided
+    // before the end does: the late bid must see the end it commits.
+    let mut extending = hold_lock(&pool, auction).await;
+    sqlx::query("UPDATE auctions SET ends_at = now() + interval '1 minute' WHERE id = $1")
+        .bind(auction.get())
+        .execute(&mut *extending)
+        .await
+        .unwrap();
+    let late = tokio::spawn({
+        let s = s.clone();
+        async move { s.place_bid(&bid(auction, b1, "5"), None).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !late.is_finished(),
+        "answered before the extension committed"
+    );
+    extending.commit().await.unwrap();
+    let placed = late.await.unwrap().unwrap().unwrap();
+    assert_eq!(placed.bid.auction_id, auction);
+}
