@@ -1,6 +1,6 @@
 //! The bid transaction against a real PostgreSQL.
 
-use crate::common::{auction, bid, bidder, m};
+use crate::common::{auction, bid, bidder, hold_lock, m};
 use gavel_domain::{
     AuctionId, AuctionKind, AuctionStatus, BidRejection, BidRequest, BidderId, PlacedBid,
 };
@@ -172,20 +172,6 @@ async fn end_a_second_ago(pool: &PgPool, auction: AuctionId, extend_secs: i32) {
     .execute(pool)
     .await
     .unwrap();
-}
-
-/// A transaction holding `auction`'s row lock, as a bid batch or a settlement does.
-async fn hold_lock(
-    pool: &PgPool,
-    auction: AuctionId,
-) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT id FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(auction.get())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx
 }
 
 #[sqlx::test(migrations = "../../migrations")]

@@ -4,7 +4,7 @@ use crate::common::{bid, m};
 use chrono::{Duration, Utc};
 use gavel_domain::{AuctionId, AuctionKind, NewAuctionInput, Notice};
 use gavel_storage::{Attempt, NewBidderRow, Outbox, Storage};
-use sqlx::{Connection as _, PgPool};
+use sqlx::PgPool;
 
 /// An english auction ending `ms` from now.
 async fn ending(s: &Storage, ms: i64) -> AuctionId {
@@ -57,15 +57,7 @@ async fn recording_attempts_locks_auctions_in_id_order_as_bid_batches_do(pool: P
             .unwrap()
     };
     // A bid batch holds the lower auction (a late bid still locks a closed auction).
-    let mut batch = sqlx::PgConnection::connect_with(&pool.connect_options())
-        .await
-        .unwrap();
-    let mut batch = batch.begin().await.unwrap();
-    sqlx::query("SELECT id FROM auctions WHERE id = $1 FOR UPDATE")
-        .bind(low.get())
-        .execute(&mut *batch)
-        .await
-        .unwrap();
+    let mut batch = crate::common::hold_lock(&pool, low).await;
     // The attempts, the higher auction first.
     let recording = tokio::spawn({
         let s = s.clone();

@@ -52,3 +52,18 @@ pub async fn auction(s: &Storage, kind: AuctionKind) -> AuctionId {
     .unwrap();
     s.create_auction(&a).await.unwrap().id
 }
+
+/// A transaction holding `auction`'s row lock, as a bid batch or a settlement does: bids
+/// and settlements on it wait until it ends.
+pub async fn hold_lock(
+    pool: &sqlx::PgPool,
+    auction: AuctionId,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM auctions WHERE id = $1 FOR UPDATE")
+        .bind(auction.get())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
