@@ -161,23 +161,17 @@ async fn a_bids_auction_and_bidder_cannot_be_deleted(pool: PgPool) {
     assert_eq!(left, 1);
 }
 
-/// Moves `auction`'s end to a second ago, its extension window to `extend_secs`.
-async fn end_a_second_ago(pool: &PgPool, auction: AuctionId, extend_secs: i32) {
-    sqlx::query(
-        "UPDATE auctions SET ends_at = now() - interval '1 second', extend_secs = $2
-         WHERE id = $1",
-    )
-    .bind(auction.get())
-    .bind(extend_secs)
-    .execute(pool)
-    .await
-    .unwrap();
-}
-
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_bid_past_the_end_waits_for_a_bid_that_may_have_moved_it(pool: PgPool) {
     let (s, auction, b1, _) = setup(pool.clone(), AuctionKind::English).await;
-    end_a_second_ago(&pool, auction, 30).await;
+    sqlx::query(
+        "UPDATE auctions SET ends_at = now() - interval '1 second', extend_secs = 30
+         WHERE id = $1",
+    )
+    .bind(auction.get())
+    .execute(&pool)
+    .await
+    .unwrap();
     // A transaction that holds the lock and moves the end on, as an extending bid decided
     // before the end does: the late bid must see the end it commits.
     let mut extending = hold_lock(&pool, auction).await;

@@ -3,14 +3,15 @@
 //! Redis, PostgreSQL at its durable settings).
 //!
 //! It first gives PostgreSQL WAL segments to recycle, as a server in service has them
-//! (`wal`), then starts gavel and gavel-hello (the bare HTTP floor), runs the `rtb` rhythm on the
-//! fresh database, then alternates rounds of gavel `bids` | `bids-keyed` | pgbench doing
-//! one bid per transaction on the same PostgreSQL | hello | `get` | the plain design
-//! (gavel-plain), so that every ratio compares runs of one round; then runs once each
-//! `bids-hopeless`, `bids-hot`, `list`, `bids` in open loop at half the closed-loop rate
-//! (and hello at the same rate), `bids` over two and three gavel instances, 10,000 idle
-//! event streams and `rtb` again, on the database every run has written to. Every gavel
-//! bid run reports the CPU time per decided bid in gavel and in PostgreSQL.
+//! (`wal`), then starts gavel and gavel-hello (the bare HTTP floor), runs the `rtb`
+//! rhythm on the fresh database, then alternates rounds of gavel `bids` | `bids-keyed` |
+//! pgbench doing one bid per transaction on the same PostgreSQL | hello | `get` | the
+//! plain design (gavel-plain), so that every ratio compares runs of one round; then runs
+//! once each `bids-hopeless`, `bids-hot`, `list`, `bids` in open loop at half the
+//! closed-loop rate (and hello at the same rate), `bids` over two and three gavel
+//! instances, 10,000 idle event streams and `rtb` again, on the database every run has
+//! written to. Every gavel bid run reports the CPU time per decided bid in gavel and in
+//! PostgreSQL.
 //! `--check-with-wrk` measures bids, hello and GET with wrk as well, in every round, each
 //! wrk run right after gavel-loadgen's of the same workload. It prints a table and the
 //! ratios, and writes every run's JSON line to `target/bench/<timestamp>.jsonl`.
